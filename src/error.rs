@@ -1,0 +1,176 @@
+//! The one error type of the crate.
+//!
+//! `Display` texts are Vault's own (spec §11), so an operator can grep the same message in
+//! Vault's docs, in Vault's logs and in ours. No variant carries key bytes, plaintext or
+//! associated data: only versions, lengths and names, which are public anyway.
+
+use crate::cipher::KeyType;
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Why an operation failed. `Display` gives Vault's exact text wherever Vault has one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The ciphertext does not start with `vault:v`.
+    #[error("invalid ciphertext: no prefix")]
+    NoPrefix,
+    /// No `:` follows the version number.
+    #[error("invalid ciphertext: wrong number of fields")]
+    WrongNumberOfFields,
+    /// The version field is not a decimal integer (Go `strconv.Atoi` rules).
+    #[error("invalid ciphertext: version number could not be decoded")]
+    VersionUndecodable,
+    /// The ciphertext names a version above `latest_version`.
+    #[error("invalid ciphertext: version is too new")]
+    VersionTooNew,
+    /// The ciphertext names a version below `min_decryption_version`.
+    #[error("ciphertext or signature version is disallowed by policy (too old)")]
+    VersionTooOld,
+    /// The version is in range but its key was trimmed away.
+    #[error("no such key version")]
+    NoSuchKeyVersion,
+    /// A derived keyring was asked for a version that does not exist (Vault's derived-key text).
+    #[error("invalid key version")]
+    InvalidKeyVersion,
+    /// The part after the version is not padded standard base64.
+    #[error("invalid ciphertext: could not decode base64")]
+    InvalidBase64,
+    /// The decoded body is shorter than a nonce.
+    #[error("invalid ciphertext length")]
+    InvalidCiphertextLength,
+    /// Wrong key, wrong context, wrong associated data or altered bytes. One variant on
+    /// purpose: telling these apart helps an attacker and never helps the caller. The text is
+    /// the one Go's AEAD gives for this key type, as Vault reports it.
+    #[error("{}", auth_failure_text(*key_type))]
+    Decrypt {
+        /// The key type whose AEAD refused the ciphertext (decides Vault's text).
+        key_type: KeyType,
+    },
+    /// A derived keyring was used without a context.
+    #[error(
+        "missing 'context' for key derivation; the key was created using a derived key, which means additional, per-request information must be included in order to perform operations with the key"
+    )]
+    MissingContext,
+    /// `key_version` is above `latest_version`.
+    #[error("requested version for encryption is higher than the latest key version")]
+    EncryptVersionTooNew,
+    /// `key_version` is below `min_encryption_version`.
+    #[error("requested version for encryption is less than the minimum encryption key version")]
+    EncryptVersionTooOld,
+    /// `set_min_decryption_version` above `latest_version`.
+    #[error("cannot set min decryption version of {version}, latest key version is {latest}")]
+    MinVersionAboveLatest {
+        /// The version asked for.
+        version: u32,
+        /// The keyring's latest version.
+        latest: u32,
+    },
+    /// `set_min_encryption_version` above `latest_version`.
+    #[error("cannot set min encryption version of {version}, latest key version is {latest}")]
+    MinEncryptionVersionAboveLatest {
+        /// The version asked for.
+        version: u32,
+        /// The keyring's latest version.
+        latest: u32,
+    },
+    /// A non-zero `min_encryption_version` below `min_decryption_version`.
+    #[error(
+        "cannot set min encryption/decryption values; min encryption version of {min_encryption_version} must be greater than or equal to min decryption version of {min_decryption_version}"
+    )]
+    MinEncryptionBelowMinDecryption {
+        /// The resulting minimum encryption version.
+        min_encryption_version: u32,
+        /// The resulting minimum decryption version.
+        min_decryption_version: u32,
+    },
+    /// A minimum version would fall below `min_available_version` (trimmed keys).
+    #[error("min encryption version should not be less than min available version")]
+    MinEncryptionBelowMinAvailable,
+    /// A minimum version would fall below `min_available_version` (trimmed keys).
+    /// (The typo "less then" is Vault's.)
+    #[error("min decryption version should not be less then min available version")]
+    MinDecryptionBelowMinAvailable,
+    /// Trim rules (Vault's `keys/:name/trim`); the text says which one was broken.
+    #[error("{}", .0.text())]
+    Trim(TrimRule),
+    /// An auto-rotate period between zero and one hour (Vault's text).
+    #[error("auto rotate period must be 0 to disable or at least an hour")]
+    AutoRotatePeriod,
+    /// Export or backup of a keyring that was not created exportable.
+    #[error("private key material is not exportable")]
+    NotExportable,
+    /// A key version number would pass `u32::MAX`.
+    #[error("key version overflow: no more versions can be created")]
+    VersionOverflow,
+    /// Key bytes of the wrong length for the key type.
+    #[error("invalid key size {len} bytes for key type {key_type}")]
+    InvalidKeySize {
+        /// The length given.
+        len: usize,
+        /// The key type it was meant for.
+        key_type: KeyType,
+    },
+    /// A key type name or number this crate does not support.
+    #[error("unknown key type {0:?}")]
+    UnknownKeyType(String),
+    /// An export, backup or other JSON document could not be read; the text says where.
+    #[error("invalid key document: {0}")]
+    InvalidDocument(String),
+    /// Convergent encryption on a keyring that is not derived (Vault's text).
+    #[error("convergent encryption requires derivation to be enabled")]
+    ConvergentRequiresDerivation,
+    /// A feature or parameter this crate does not offer; the text names it.
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
+    /// The operating system's random number generator failed.
+    #[error("unable to read from the random source")]
+    Entropy,
+}
+
+/// Why a trim was refused. Texts are Vault's (`keys/:name/trim`, typos included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrimRule {
+    /// The new minimum is below the current one.
+    Decremented,
+    /// `min_encryption_version` is 0 (latest).
+    MinEncryptionUnset,
+    /// `min_decryption_version` is 0.
+    MinDecryptionUnset,
+    /// The new minimum is above `min_encryption_version`.
+    AboveMinEncryption,
+    /// The new minimum is above `min_decryption_version`.
+    AboveMinDecryption,
+    /// The new minimum is 0.
+    NotPositive,
+}
+
+impl TrimRule {
+    fn text(self) -> &'static str {
+        match self {
+            Self::Decremented => "minimum available version cannot be decremented",
+            Self::MinEncryptionUnset => {
+                "minimum available version cannot be set when minimum encryption version is not set"
+            }
+            Self::MinDecryptionUnset => {
+                "minimum available version cannot be set when minimum decryption version is not set"
+            }
+            Self::AboveMinEncryption => {
+                "minimum available version cannot be greater than minmum encryption version"
+            }
+            Self::AboveMinDecryption => {
+                "minimum available version cannot be greater than minimum decryption version"
+            }
+            Self::NotPositive => "minimum available version should be positive",
+        }
+    }
+}
+
+fn auth_failure_text(key_type: KeyType) -> &'static str {
+    match key_type {
+        KeyType::Aes128Gcm96 | KeyType::Aes256Gcm96 => "cipher: message authentication failed",
+        KeyType::Chacha20Poly1305 => "chacha20poly1305: message authentication failed",
+    }
+}

@@ -1,0 +1,401 @@
+//! A keyring: numbered key versions with Vault transit's rules for rotation, minimum
+//! versions and trimming. Encryption lives in `keyring/crypt.rs`, the export document in
+//! `keyring/export.rs`.
+
+mod crypt;
+mod export;
+
+use core::fmt;
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use crate::cipher::{Aead, KeyType, random_key};
+use crate::ciphertext::Template;
+use crate::derive::Kdf;
+use crate::error::{Error, Result};
+use crate::secret::KeyMaterial;
+use crate::version;
+
+/// Length of each version's HMAC key (Vault draws 32 random bytes per version).
+pub(crate) const HMAC_KEY_LEN: usize = 32;
+/// Vault's current convergent scheme (`currentConvergentVersion`).
+pub(crate) const CONVERGENT_VERSION: i64 = 3;
+/// Vault's lower bound on a non-zero `auto_rotate_period`.
+const MIN_AUTO_ROTATE_PERIOD: Duration = Duration::from_secs(3600);
+
+/// One key version: its key, its own HMAC key, when it was made, and its convergent scheme.
+pub(crate) struct KeyEntry {
+    pub(crate) key: KeyMaterial,
+    pub(crate) hmac_key: KeyMaterial,
+    pub(crate) creation_time: SystemTime,
+    /// Vault's per-entry `convergent_version` (0 = follow the policy).
+    pub(crate) convergent_version: i64,
+    /// The keyed AEAD for `key`, built once (unused for derived keyrings).
+    pub(crate) aead: Aead,
+}
+
+impl KeyEntry {
+    /// An entry from existing bytes; checks the key length against the type.
+    pub(crate) fn new(
+        key_type: KeyType,
+        key: KeyMaterial,
+        hmac_key: KeyMaterial,
+        creation_time: SystemTime,
+        convergent_version: i64,
+    ) -> Result<Self> {
+        if key.len() != key_type.key_len() {
+            return Err(Error::InvalidKeySize { len: key.len(), key_type });
+        }
+        let aead = Aead::new(key_type, key.expose_secret())?;
+        Ok(Self { key, hmac_key, creation_time, convergent_version, aead })
+    }
+}
+
+/// A named set of key versions, as a Vault transit key.
+///
+/// Version 1 is made at creation; [`Keyring::rotate`] adds the next. Encryption uses the
+/// latest version (or a chosen one at or above `min_encryption_version`); decryption takes
+/// any version from `min_decryption_version` to `latest_version`.
+///
+/// ```
+/// use transit_keyring::{KeyType, Keyring};
+/// let mut keyring = Keyring::generate("ci-env", KeyType::Aes256Gcm96)?;
+/// let old = keyring.encrypt(b"hunter2")?;
+/// assert_eq!(keyring.rotate()?, 2);
+/// assert_eq!(&*keyring.decrypt(&old)?, b"hunter2");
+/// assert!(keyring.rewrap(&old)?.starts_with("vault:v2:"));
+/// # Ok::<(), transit_keyring::Error>(())
+/// ```
+pub struct Keyring {
+    pub(crate) name: String,
+    pub(crate) key_type: KeyType,
+    /// `Some` for a derived keyring.
+    pub(crate) kdf: Option<Kdf>,
+    pub(crate) convergent_encryption: bool,
+    /// Policy-level convergent version: -1 for new convergent keyrings (each entry says).
+    pub(crate) convergent_version: i64,
+    pub(crate) exportable: bool,
+    pub(crate) allow_plaintext_backup: bool,
+    pub(crate) deletion_allowed: bool,
+    pub(crate) latest_version: u32,
+    pub(crate) min_decryption_version: u32,
+    pub(crate) min_encryption_version: u32,
+    pub(crate) min_available_version: u32,
+    pub(crate) auto_rotate_period: Duration,
+    pub(crate) template: Template,
+    /// Every version from `max(min_available_version, 1)` to `latest_version`.
+    pub(crate) keys: BTreeMap<u32, KeyEntry>,
+}
+
+/// How to create a keyring: key type, derivation, convergence and export flags.
+///
+/// ```
+/// use transit_keyring::{Kdf, KeyType, Keyring};
+/// let keyring = Keyring::builder("per-project")
+///     .key_type(KeyType::Chacha20Poly1305)
+///     .derived(Kdf::HkdfSha256)
+///     .exportable(true)
+///     .generate()?;
+/// assert!(keyring.is_derived());
+/// # Ok::<(), transit_keyring::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct KeyringBuilder {
+    name: String,
+    key_type: KeyType,
+    kdf: Option<Kdf>,
+    convergent_encryption: bool,
+    exportable: bool,
+    allow_plaintext_backup: bool,
+}
+
+impl KeyringBuilder {
+    /// The key type (default `aes256-gcm96`).
+    pub fn key_type(mut self, key_type: KeyType) -> Self {
+        self.key_type = key_type;
+        self
+    }
+
+    /// Makes the keyring derived: every call must pass a context (Vault's `derived=true`).
+    pub fn derived(mut self, kdf: Kdf) -> Self {
+        self.kdf = Some(kdf);
+        self
+    }
+
+    /// Convergent encryption: the same plaintext and context give the same ciphertext, so
+    /// equal values are visible as equal ciphertexts. Needs [`KeyringBuilder::derived`].
+    pub fn convergent_encryption(mut self, convergent: bool) -> Self {
+        self.convergent_encryption = convergent;
+        self
+    }
+
+    /// Allows [`Keyring::to_vault_export`] and backups. Cannot be turned off later.
+    pub fn exportable(mut self, exportable: bool) -> Self {
+        self.exportable = exportable;
+        self
+    }
+
+    /// Allows plaintext backups (Vault's `allow_plaintext_backup`). Cannot be turned off later.
+    pub fn allow_plaintext_backup(mut self, allow: bool) -> Self {
+        self.allow_plaintext_backup = allow;
+        self
+    }
+
+    /// Creates the keyring with a fresh random version 1.
+    ///
+    /// # Errors
+    /// [`Error::ConvergentRequiresDerivation`] for a convergent, non-derived keyring;
+    /// [`Error::Entropy`] if the OS random source fails.
+    ///
+    /// ```
+    /// use transit_keyring::{Error, Keyring};
+    /// let err = Keyring::builder("k").convergent_encryption(true).generate().unwrap_err();
+    /// assert_eq!(err, Error::ConvergentRequiresDerivation);
+    /// ```
+    pub fn generate(self) -> Result<Keyring> {
+        self.generate_at(SystemTime::now())
+    }
+
+    /// As [`KeyringBuilder::generate`], with version 1 created at `now`.
+    ///
+    /// # Errors
+    /// As [`KeyringBuilder::generate`].
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let keyring = transit_keyring::Keyring::builder("k").generate_at(t)?;
+    /// assert_eq!(keyring.creation_time(1), Some(t));
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn generate_at(self, now: SystemTime) -> Result<Keyring> {
+        if self.convergent_encryption && self.kdf.is_none() {
+            return Err(Error::ConvergentRequiresDerivation);
+        }
+        let mut keyring = Keyring {
+            name: self.name,
+            key_type: self.key_type,
+            kdf: self.kdf,
+            convergent_encryption: self.convergent_encryption,
+            convergent_version: if self.convergent_encryption { -1 } else { 0 },
+            exportable: self.exportable,
+            allow_plaintext_backup: self.allow_plaintext_backup,
+            deletion_allowed: false,
+            latest_version: 0,
+            min_decryption_version: 1,
+            min_encryption_version: 0,
+            min_available_version: 0,
+            auto_rotate_period: Duration::ZERO,
+            template: Template::default(),
+            keys: BTreeMap::new(),
+        };
+        keyring.rotate_at(now)?;
+        Ok(keyring)
+    }
+}
+
+impl Keyring {
+    /// A new keyring named `name` with one random key version of `key_type`.
+    ///
+    /// # Errors
+    /// [`Error::Entropy`] if the OS random source fails.
+    ///
+    /// ```
+    /// use transit_keyring::{KeyType, Keyring};
+    /// let keyring = Keyring::generate("ci-env", KeyType::Aes256Gcm96)?;
+    /// assert_eq!((keyring.name(), keyring.latest_version()), ("ci-env", 1));
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn generate(name: &str, key_type: KeyType) -> Result<Self> {
+        Self::builder(name).key_type(key_type).generate()
+    }
+
+    /// Starts a [`KeyringBuilder`] for derived, convergent or exportable keyrings.
+    ///
+    /// ```
+    /// let keyring = transit_keyring::Keyring::builder("k").exportable(true).generate()?;
+    /// assert!(keyring.is_exportable());
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn builder(name: &str) -> KeyringBuilder {
+        KeyringBuilder {
+            name: name.to_owned(),
+            key_type: KeyType::default(),
+            kdf: None,
+            convergent_encryption: false,
+            exportable: false,
+            allow_plaintext_backup: false,
+        }
+    }
+
+    /// Adds a version with a fresh random key and HMAC key; returns its number.
+    ///
+    /// # Errors
+    /// [`Error::VersionOverflow`] past `u32::MAX` versions; [`Error::Entropy`].
+    ///
+    /// ```
+    /// let mut keyring = transit_keyring::Keyring::generate("k", Default::default())?;
+    /// assert_eq!(keyring.rotate()?, 2);
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn rotate(&mut self) -> Result<u32> {
+        self.rotate_at(SystemTime::now())
+    }
+
+    /// As [`Keyring::rotate`], with the new version created at `now` (for tests and stores
+    /// that keep their own clock).
+    ///
+    /// # Errors
+    /// As [`Keyring::rotate`].
+    ///
+    /// ```
+    /// let mut keyring = transit_keyring::Keyring::generate("k", Default::default())?;
+    /// let now = std::time::SystemTime::now();
+    /// let v = keyring.rotate_at(now)?;
+    /// assert_eq!(keyring.creation_time(v), Some(now));
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn rotate_at(&mut self, now: SystemTime) -> Result<u32> {
+        let next = version::next(self.latest_version)?;
+        // New convergent keyrings mint v3 entries; legacy policies keep their own scheme.
+        let convergent_version = if self.convergent_encryption
+            && (self.convergent_version == -1 || self.convergent_version > 1)
+        {
+            CONVERGENT_VERSION
+        } else {
+            0
+        };
+        let entry = KeyEntry::new(
+            self.key_type,
+            random_key(self.key_type.key_len())?,
+            random_key(HMAC_KEY_LEN)?,
+            now,
+            convergent_version,
+        )?;
+        self.keys.insert(next, entry);
+        self.latest_version = next;
+        Ok(next)
+    }
+
+    /// The keyring's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The key type of every version.
+    #[must_use]
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+
+    /// The newest version, the one encryption uses by default.
+    #[must_use]
+    pub fn latest_version(&self) -> u32 {
+        self.latest_version
+    }
+
+    /// Ciphertexts of lower versions are refused (always at least 1).
+    #[must_use]
+    pub fn min_decryption_version(&self) -> u32 {
+        self.min_decryption_version
+    }
+
+    /// Encryption with a lower `key_version` is refused; 0 means only the latest is enforced.
+    #[must_use]
+    pub fn min_encryption_version(&self) -> u32 {
+        self.min_encryption_version
+    }
+
+    /// The lowest version whose key is still stored (0 until the first trim).
+    #[must_use]
+    pub fn min_available_version(&self) -> u32 {
+        self.min_available_version
+    }
+
+    /// Whether every call needs a context (derived keys).
+    #[must_use]
+    pub fn is_derived(&self) -> bool {
+        self.kdf.is_some()
+    }
+
+    /// The KDF of a derived keyring.
+    #[must_use]
+    pub fn kdf(&self) -> Option<Kdf> {
+        self.kdf
+    }
+
+    /// Whether equal plaintexts under equal contexts give equal ciphertexts.
+    #[must_use]
+    pub fn is_convergent(&self) -> bool {
+        self.convergent_encryption
+    }
+
+    /// Whether key material may leave through exports and backups.
+    #[must_use]
+    pub fn is_exportable(&self) -> bool {
+        self.exportable
+    }
+
+    /// Whether plaintext backups are allowed.
+    #[must_use]
+    pub fn allows_plaintext_backup(&self) -> bool {
+        self.allow_plaintext_backup
+    }
+
+    /// Whether the keyring may be deleted (Vault's `deletion_allowed`).
+    #[must_use]
+    pub fn is_deletion_allowed(&self) -> bool {
+        self.deletion_allowed
+    }
+
+    /// How often the keyring should be rotated; zero means never.
+    #[must_use]
+    pub fn auto_rotate_period(&self) -> Duration {
+        self.auto_rotate_period
+    }
+
+    /// When `version` was created, if it is still stored.
+    #[must_use]
+    pub fn creation_time(&self, version: u32) -> Option<SystemTime> {
+        self.keys.get(&version).map(|e| e.creation_time)
+    }
+
+    /// The stored versions, lowest first.
+    #[must_use]
+    pub fn versions(&self) -> Vec<u32> {
+        self.keys.keys().copied().collect()
+    }
+}
+
+mod config;
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field("name", &self.name)
+            .field("key_type", &self.key_type)
+            .field("derived", &self.kdf)
+            .field("convergent_encryption", &self.convergent_encryption)
+            .field("exportable", &self.exportable)
+            .field("latest_version", &self.latest_version)
+            .field("min_decryption_version", &self.min_decryption_version)
+            .field("min_encryption_version", &self.min_encryption_version)
+            .field("min_available_version", &self.min_available_version)
+            .field("versions", &self.keys.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TrimRule;
+
+    #[test]
+    fn trim_error_is_named_rule() {
+        let mut keyring = Keyring::generate("k", KeyType::Aes256Gcm96).unwrap();
+        assert_eq!(keyring.trim(1), Err(Error::Trim(TrimRule::MinEncryptionUnset)));
+    }
+}

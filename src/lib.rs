@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+#![warn(missing_debug_implementations, unreachable_pub, unused_qualifications)]
+
+mod cipher;
+mod ciphertext;
+mod derive;
+mod error;
+mod keyring;
+mod options;
+mod secret;
+mod version;
+
+#[cfg(feature = "test-vectors")]
+pub mod hazmat;
+
+pub use cipher::KeyType;
+pub use derive::Kdf;
+pub use error::{Error, Result, TrimRule};
+pub use keyring::{Keyring, KeyringBuilder};
+pub use options::Options;
+pub use secret::{KeyMaterial, Plaintext};
+pub use zeroize;
