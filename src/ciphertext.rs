@@ -8,7 +8,6 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use crate::error::{Error, Result};
 use crate::version::parse_go_int;
 
-/// Vault's default version template; transit never sets another one.
 /// Go's `base64.StdEncoding`: padded output; padding required on input, trailing bits not
 /// checked (Go's non-strict mode).
 pub(crate) const GO_STD: GeneralPurpose = GeneralPurpose::new(
@@ -28,7 +27,10 @@ pub(crate) struct Template {
 
 impl Default for Template {
     fn default() -> Self {
-        Self { prefix: "vault:v".to_owned(), suffix: ":".to_owned() }
+        Self {
+            prefix: "vault:v".to_owned(),
+            suffix: ":".to_owned(),
+        }
     }
 }
 
@@ -40,10 +42,13 @@ impl Template {
         }
         let mut parts = template.split("{{version}}");
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(prefix), Some(suffix), None) if !suffix.is_empty() => {
-                Ok(Self { prefix: prefix.to_owned(), suffix: suffix.to_owned() })
-            }
-            _ => Err(Error::InvalidDocument("error parsing version template".to_owned())),
+            (Some(prefix), Some(suffix), None) if !suffix.is_empty() => Ok(Self {
+                prefix: prefix.to_owned(),
+                suffix: suffix.to_owned(),
+            }),
+            _ => Err(Error::InvalidDocument(
+                "error parsing version template".to_owned(),
+            )),
         }
     }
 
@@ -60,8 +65,12 @@ impl Template {
     /// Returns the raw signed version (0 and negatives are the caller's business) and the
     /// still-encoded body.
     pub(crate) fn split<'a>(&self, ciphertext: &'a str) -> Result<(i64, &'a str)> {
-        let rest = ciphertext.strip_prefix(self.prefix.as_str()).ok_or(Error::NoPrefix)?;
-        let (field, body) = rest.split_once(self.suffix.as_str()).ok_or(Error::WrongNumberOfFields)?;
+        let rest = ciphertext
+            .strip_prefix(self.prefix.as_str())
+            .ok_or(Error::NoPrefix)?;
+        let (field, body) = rest
+            .split_once(self.suffix.as_str())
+            .ok_or(Error::WrongNumberOfFields)?;
         let version = parse_go_int(field).ok_or(Error::VersionUndecodable)?;
         Ok((version, body))
     }

@@ -31,9 +31,6 @@ pub enum Error {
     /// The version is in range but its key was trimmed away.
     #[error("no such key version")]
     NoSuchKeyVersion,
-    /// A derived keyring was asked for a version that does not exist (Vault's derived-key text).
-    #[error("invalid key version")]
-    InvalidKeyVersion,
     /// The part after the version is not padded standard base64.
     #[error("invalid ciphertext: could not decode base64")]
     InvalidBase64,
@@ -124,6 +121,36 @@ pub enum Error {
     /// A feature or parameter this crate does not offer; the text names it.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),
+    /// An HMAC algorithm name Vault does not know.
+    #[error("unsupported algorithm {0:?}")]
+    UnsupportedHashAlgorithm(String),
+    /// HMAC with a `key_version` above the latest.
+    #[error("key version does not exist; latest key version is {latest}")]
+    KeyVersionDoesNotExist {
+        /// The keyring's latest version.
+        latest: u32,
+    },
+    /// HMAC with a `key_version` below `min_encryption_version`.
+    #[error("cannot generate HMAC: version is too old (disallowed by policy)")]
+    HmacVersionTooOld,
+    /// The HMAC to verify does not start with `vault:v`.
+    #[error("invalid HMAC to verify: no prefix")]
+    HmacNoPrefix,
+    /// No `:` after the HMAC's version.
+    #[error("invalid HMAC: wrong number of fields")]
+    HmacWrongNumberOfFields,
+    /// The HMAC's version is not a decimal integer.
+    #[error("invalid HMAC: version number could not be decoded")]
+    HmacVersionUndecodable,
+    /// The HMAC's value is not padded standard base64.
+    #[error("unable to decode verification HMAC as base64")]
+    HmacInvalidBase64,
+    /// The HMAC names a version above the latest.
+    #[error("invalid HMAC: version is too new")]
+    HmacVersionTooNew,
+    /// The HMAC names a version below `min_decryption_version`.
+    #[error("cannot verify HMAC: version is too old (disallowed by policy)")]
+    HmacVerifyVersionTooOld,
     /// The operating system's random number generator failed.
     #[error("unable to read from the random source")]
     Entropy,

@@ -4,6 +4,9 @@
 
 mod crypt;
 mod export;
+mod mac;
+
+pub use mac::HashAlgorithm;
 
 use core::fmt;
 use std::collections::BTreeMap;
@@ -44,10 +47,19 @@ impl KeyEntry {
         convergent_version: i64,
     ) -> Result<Self> {
         if key.len() != key_type.key_len() {
-            return Err(Error::InvalidKeySize { len: key.len(), key_type });
+            return Err(Error::InvalidKeySize {
+                len: key.len(),
+                key_type,
+            });
         }
         let aead = Aead::new(key_type, key.expose_secret())?;
-        Ok(Self { key, hmac_key, creation_time, convergent_version, aead })
+        Ok(Self {
+            key,
+            hmac_key,
+            creation_time,
+            convergent_version,
+            aead,
+        })
     }
 }
 
@@ -396,6 +408,9 @@ mod tests {
     #[test]
     fn trim_error_is_named_rule() {
         let mut keyring = Keyring::generate("k", KeyType::Aes256Gcm96).unwrap();
-        assert_eq!(keyring.trim(1), Err(Error::Trim(TrimRule::MinEncryptionUnset)));
+        assert_eq!(
+            keyring.trim(1),
+            Err(Error::Trim(TrimRule::MinEncryptionUnset))
+        );
     }
 }

@@ -18,7 +18,7 @@ pub mod hazmat;
 pub use cipher::KeyType;
 pub use derive::Kdf;
 pub use error::{Error, Result, TrimRule};
-pub use keyring::{Keyring, KeyringBuilder};
+pub use keyring::{HashAlgorithm, Keyring, KeyringBuilder};
 pub use options::Options;
 pub use secret::{KeyMaterial, Plaintext};
 pub use zeroize;

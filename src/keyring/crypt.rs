@@ -159,13 +159,13 @@ impl Keyring {
         u32::try_from(version).map_err(|_| Error::VersionTooOld)
     }
 
-    /// The stored entry for `version`, with Vault's text for each way it can be missing.
+    /// The entry of `version` in Vault's working set (`min_decryption_version..=latest`):
+    /// older versions may still be archived here but are as absent as trimmed ones.
     pub(crate) fn entry(&self, version: u32) -> Result<&KeyEntry> {
-        self.keys.get(&version).ok_or(if self.kdf.is_some() {
-            Error::InvalidKeyVersion
-        } else {
-            Error::NoSuchKeyVersion
-        })
+        if version < self.min_decryption_version {
+            return Err(Error::NoSuchKeyVersion);
+        }
+        self.keys.get(&version).ok_or(Error::NoSuchKeyVersion)
     }
 
     /// The convergent scheme of `version`: 0 if not convergent, else entry's, else policy's.
@@ -190,19 +190,26 @@ impl Keyring {
         let entry = self.entry(version)?;
         let mut body = Vec::new();
         let Some(kdf) = self.kdf else {
-            entry.aead.seal_into(&random_nonce()?, opts.associated_data, plaintext, &mut body)?;
+            entry
+                .aead
+                .seal_into(&random_nonce()?, opts.associated_data, plaintext, &mut body)?;
             return Ok(body);
         };
         let enc_len = self.key_type.key_len();
         let (key, nonce) = match self.convergent_scheme(version) {
-            0 => (kdf.derive(entry.key.expose_secret(), opts.context, enc_len)?, random_nonce()?),
+            0 => (
+                kdf.derive(entry.key.expose_secret(), opts.context, enc_len)?,
+                random_nonce()?,
+            ),
             2 => {
                 let key = kdf.derive(entry.key.expose_secret(), opts.context, enc_len)?;
                 (key, convergent_nonce(opts.context, plaintext)?)
             }
             3 => {
                 // One HKDF stream: the encryption key, then the key of the nonce's HMAC.
-                let hmac_len = enc_len.checked_add(32).ok_or(Error::Unsupported("key length"))?;
+                let hmac_len = enc_len
+                    .checked_add(32)
+                    .ok_or(Error::Unsupported("key length"))?;
                 let mut key = kdf.derive(entry.key.expose_secret(), opts.context, hmac_len)?;
                 let nonce = convergent_nonce(key.get(enc_len..).unwrap_or_default(), plaintext)?;
                 key.truncate(enc_len);
@@ -210,7 +217,12 @@ impl Keyring {
             }
             _ => return Err(Error::Unsupported("convergent encryption version 1")),
         };
-        Aead::new(self.key_type, &key)?.seal_into(&nonce, opts.associated_data, plaintext, &mut body)?;
+        Aead::new(self.key_type, &key)?.seal_into(
+            &nonce,
+            opts.associated_data,
+            plaintext,
+            &mut body,
+        )?;
         Ok(body)
     }
 
@@ -226,7 +238,11 @@ impl Keyring {
         let aead = match self.kdf {
             None => &entry.aead,
             Some(kdf) => {
-                let key = kdf.derive(entry.key.expose_secret(), opts.context, self.key_type.key_len())?;
+                let key = kdf.derive(
+                    entry.key.expose_secret(),
+                    opts.context,
+                    self.key_type.key_len(),
+                )?;
                 derived = Aead::new(self.key_type, &key)?;
                 &derived
             }
