@@ -124,14 +124,17 @@ impl fmt::Debug for Aead {
 impl Aead {
     /// Keys the AEAD of `key_type` with `key`.
     pub(crate) fn new(key_type: KeyType, key: &[u8]) -> Result<Self> {
-        let bad_len = || Error::InvalidKeySize { len: key.len(), key_type };
+        let bad_len = || Error::InvalidKeySize {
+            len: key.len(),
+            key_type,
+        };
         Ok(match key_type {
-            KeyType::Aes128Gcm96 => {
-                Self::Aes128(Box::new(Aes128Gcm::new_from_slice(key).map_err(|_| bad_len())?))
-            }
-            KeyType::Aes256Gcm96 => {
-                Self::Aes256(Box::new(Aes256Gcm::new_from_slice(key).map_err(|_| bad_len())?))
-            }
+            KeyType::Aes128Gcm96 => Self::Aes128(Box::new(
+                Aes128Gcm::new_from_slice(key).map_err(|_| bad_len())?,
+            )),
+            KeyType::Aes256Gcm96 => Self::Aes256(Box::new(
+                Aes256Gcm::new_from_slice(key).map_err(|_| bad_len())?,
+            )),
             KeyType::Chacha20Poly1305 => Self::Chacha(Box::new(
                 ChaCha20Poly1305::new_from_slice(key).map_err(|_| bad_len())?,
             )),
@@ -176,15 +179,24 @@ impl Aead {
         let (ciphertext, tag) = rest.split_at(tagless);
         let mut buffer = Zeroizing::new(ciphertext.to_vec());
         let result = match self {
-            Self::Aes128(c) => {
-                c.decrypt_inout_detached(nonce.into(), aad, buffer.as_mut_slice().into(), tag.try_into().map_err(|_| auth())?)
-            }
-            Self::Aes256(c) => {
-                c.decrypt_inout_detached(nonce.into(), aad, buffer.as_mut_slice().into(), tag.try_into().map_err(|_| auth())?)
-            }
-            Self::Chacha(c) => {
-                c.decrypt_inout_detached(nonce.into(), aad, buffer.as_mut_slice().into(), tag.try_into().map_err(|_| auth())?)
-            }
+            Self::Aes128(c) => c.decrypt_inout_detached(
+                nonce.into(),
+                aad,
+                buffer.as_mut_slice().into(),
+                tag.try_into().map_err(|_| auth())?,
+            ),
+            Self::Aes256(c) => c.decrypt_inout_detached(
+                nonce.into(),
+                aad,
+                buffer.as_mut_slice().into(),
+                tag.try_into().map_err(|_| auth())?,
+            ),
+            Self::Chacha(c) => c.decrypt_inout_detached(
+                nonce.into(),
+                aad,
+                buffer.as_mut_slice().into(),
+                tag.try_into().map_err(|_| auth())?,
+            ),
         };
         result.map_err(|_| auth())?;
         Ok(buffer)
@@ -193,8 +205,12 @@ impl Aead {
 
 /// Splits `nonce ‖ rest`, refusing a body shorter than a nonce with Vault's text.
 fn split_nonce(body: &[u8]) -> Result<(&[u8; NONCE_LEN], &[u8])> {
-    let (nonce, rest) = body.split_at_checked(NONCE_LEN).ok_or(Error::InvalidCiphertextLength)?;
-    let nonce = nonce.try_into().map_err(|_| Error::InvalidCiphertextLength)?;
+    let (nonce, rest) = body
+        .split_at_checked(NONCE_LEN)
+        .ok_or(Error::InvalidCiphertextLength)?;
+    let nonce = nonce
+        .try_into()
+        .map_err(|_| Error::InvalidCiphertextLength)?;
     Ok((nonce, rest))
 }
 
@@ -203,7 +219,9 @@ fn split_nonce(body: &[u8]) -> Result<(&[u8; NONCE_LEN], &[u8])> {
 /// The OS source, not a user-space generator, so a forked child can never repeat its
 /// parent's nonces.
 pub(crate) fn fill_random(buf: &mut [u8]) -> Result<()> {
-    rand::rngs::SysRng.try_fill_bytes(buf).map_err(|_| Error::Entropy)
+    rand::rngs::SysRng
+        .try_fill_bytes(buf)
+        .map_err(|_| Error::Entropy)
 }
 
 /// A fresh random 96-bit nonce: the only place the crate draws one.

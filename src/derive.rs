@@ -92,7 +92,9 @@ impl Kdf {
                 let mut block = [0u8; 32];
                 block.copy_from_slice(&mac.finalize().into_bytes());
                 let block = Zeroizing::new(block);
-                let prefix = block.get(..len).ok_or(Error::Unsupported("derived key length"))?;
+                let prefix = block
+                    .get(..len)
+                    .ok_or(Error::Unsupported("derived key length"))?;
                 out.copy_from_slice(prefix);
             }
         }
@@ -124,7 +126,10 @@ pub(crate) fn convergent_nonce(key: &[u8], plaintext: &[u8]) -> Result<[u8; NONC
     mac.update(plaintext);
     let full = mac.finalize().into_bytes();
     let mut nonce = [0u8; NONCE_LEN];
-    nonce.copy_from_slice(full.get(..NONCE_LEN).ok_or(Error::Unsupported("nonce length"))?);
+    nonce.copy_from_slice(
+        full.get(..NONCE_LEN)
+            .ok_or(Error::Unsupported("nonce length"))?,
+    );
     Ok(nonce)
 }
 

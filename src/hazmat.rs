@@ -6,11 +6,11 @@
 
 use zeroize::Zeroizing;
 
+use crate::KeyType;
 use crate::cipher::{Aead, NONCE_LEN};
 use crate::error::{Error, Result};
 use crate::keyring::Keyring;
 use crate::options::Options;
-use crate::KeyType;
 
 /// Seals `plaintext` with an explicit nonce; returns `ciphertext ‖ tag` (no nonce).
 ///
@@ -31,7 +31,9 @@ pub fn seal_with_nonce(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
-    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidCiphertextLength)?;
+    let nonce: &[u8; NONCE_LEN] = nonce
+        .try_into()
+        .map_err(|_| Error::InvalidCiphertextLength)?;
     let mut out = Vec::new();
     Aead::new(key_type, key)?.seal_into(nonce, aad, plaintext, &mut out)?;
     Ok(out.split_off(NONCE_LEN))
@@ -91,9 +93,14 @@ pub fn encrypt_with_nonce(
     if keyring.is_derived() {
         return Err(Error::Unsupported("fixed nonces on derived keyrings"));
     }
-    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::InvalidCiphertextLength)?;
+    let nonce: &[u8; NONCE_LEN] = nonce
+        .try_into()
+        .map_err(|_| Error::InvalidCiphertextLength)?;
     let version = keyring.encryption_version(opts.key_version)?;
     let mut body = Vec::new();
-    keyring.entry(version)?.aead.seal_into(nonce, opts.associated_data, plaintext, &mut body)?;
+    keyring
+        .entry(version)?
+        .aead
+        .seal_into(nonce, opts.associated_data, plaintext, &mut body)?;
     Ok(keyring.template.format(version, &body))
 }

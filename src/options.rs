@@ -24,7 +24,11 @@ impl<'a> Options<'a> {
     /// No associated data, no context, latest key version.
     #[must_use]
     pub const fn new() -> Self {
-        Self { associated_data: &[], context: &[], key_version: 0 }
+        Self {
+            associated_data: &[],
+            context: &[],
+            key_version: 0,
+        }
     }
 
     /// Authenticated but unencrypted bytes bound to the ciphertext (AEAD associated data).

@@ -24,7 +24,11 @@ pub(crate) fn parse_go_int(field: &str) -> Option<i64> {
         // Accumulate negatively so that i64::MIN parses, as in Go.
         value = value.checked_mul(10)?.checked_sub(digit)?;
     }
-    if negative { Some(value) } else { value.checked_neg() }
+    if negative {
+        Some(value)
+    } else {
+        value.checked_neg()
+    }
 }
 
 /// The version after `version`, refusing to wrap past `u32::MAX`.
@@ -48,7 +52,17 @@ mod tests {
 
     #[test]
     fn go_atoi_refuses_what_go_refuses() {
-        for bad in ["", "+", "-", " 1", "1 ", "1a", "0x1", "9223372036854775808", "١"] {
+        for bad in [
+            "",
+            "+",
+            "-",
+            " 1",
+            "1 ",
+            "1a",
+            "0x1",
+            "9223372036854775808",
+            "١",
+        ] {
             assert_eq!(parse_go_int(bad), None, "{bad:?}");
         }
     }

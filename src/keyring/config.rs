@@ -28,7 +28,10 @@ impl Keyring {
     pub fn set_min_decryption_version(&mut self, version: u32) -> Result<()> {
         let version = version.max(1);
         if version > self.latest_version {
-            return Err(Error::MinVersionAboveLatest { version, latest: self.latest_version });
+            return Err(Error::MinVersionAboveLatest {
+                version,
+                latest: self.latest_version,
+            });
         }
         self.check_minimums(version, self.min_encryption_version)?;
         self.min_decryption_version = version;

@@ -62,7 +62,11 @@ impl Keyring {
     pub fn from_vault_export(json: &str) -> Result<Self> {
         // serde_json's error text can quote input; keep only its position.
         let input: ExportInput = serde_json::from_str(json).map_err(|e| {
-            Error::InvalidDocument(format!("export JSON at line {} column {}", e.line(), e.column()))
+            Error::InvalidDocument(format!(
+                "export JSON at line {} column {}",
+                e.line(),
+                e.column()
+            ))
         })?;
         let doc = match input {
             ExportInput::Response { data } | ExportInput::Document(data) => data,
@@ -92,7 +96,9 @@ impl Keyring {
             return Err(Error::InvalidDocument("export has no keys".to_owned()));
         };
         if u64::from(latest - min) + 1 != keys.len() as u64 {
-            return Err(Error::InvalidDocument("export skips a key version".to_owned()));
+            return Err(Error::InvalidDocument(
+                "export skips a key version".to_owned(),
+            ));
         }
         Ok(Self {
             name: doc.name.clone(),
