@@ -121,6 +121,21 @@ pub enum Error {
     /// A feature or parameter this crate does not offer; the text names it.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),
+    /// Backup of a keyring that is not exportable (Vault's backup text).
+    #[error("exporting is disallowed on the policy")]
+    ExportDisallowed,
+    /// Backup of a keyring without `allow_plaintext_backup`.
+    #[error("plaintext backup is disallowed on the policy")]
+    PlaintextBackupDisallowed,
+    /// Rotation of an imported key that does not allow it.
+    #[error("imported key {name} does not allow rotation within Vault")]
+    ImportedKeyRotation {
+        /// The keyring's name.
+        name: String,
+    },
+    /// A restored version has no HMAC key.
+    #[error("no HMAC key exists for that key version")]
+    NoHmacKey,
     /// An HMAC algorithm name Vault does not know.
     #[error("unsupported algorithm {0:?}")]
     UnsupportedHashAlgorithm(String),

@@ -2,6 +2,7 @@
 //! versions and trimming. Encryption lives in `keyring/crypt.rs`, the export document in
 //! `keyring/export.rs`.
 
+mod backup;
 mod crypt;
 mod export;
 mod mac;
@@ -97,6 +98,14 @@ pub struct Keyring {
     pub(crate) template: Template,
     /// Every version from `max(min_available_version, 1)` to `latest_version`.
     pub(crate) keys: BTreeMap<u32, KeyEntry>,
+    /// Vault's `Imported`: key bytes came from outside (BYOK).
+    pub(crate) imported: bool,
+    /// Vault's `AllowImportedKeyRotation`.
+    pub(crate) allow_imported_key_rotation: bool,
+    /// Vault's `backup_info`: when the last backup was taken, and the latest version then.
+    pub(crate) backup_info: Option<(SystemTime, u32)>,
+    /// Vault's `restore_info`: when this keyring was restored, and the latest version then.
+    pub(crate) restore_info: Option<(SystemTime, u32)>,
 }
 
 /// How to create a keyring: key type, derivation, convergence and export flags.
@@ -201,6 +210,10 @@ impl KeyringBuilder {
             auto_rotate_period: Duration::ZERO,
             template: Template::default(),
             keys: BTreeMap::new(),
+            imported: false,
+            allow_imported_key_rotation: false,
+            backup_info: None,
+            restore_info: None,
         };
         keyring.rotate_at(now)?;
         Ok(keyring)
@@ -269,6 +282,11 @@ impl Keyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn rotate_at(&mut self, now: SystemTime) -> Result<u32> {
+        if self.imported && !self.allow_imported_key_rotation {
+            return Err(Error::ImportedKeyRotation {
+                name: self.name.clone(),
+            });
+        }
         let next = version::next(self.latest_version)?;
         // New convergent keyrings mint v3 entries; legacy policies keep their own scheme.
         let convergent_version = if self.convergent_encryption

@@ -116,6 +116,10 @@ impl Keyring {
             auto_rotate_period: Duration::ZERO,
             template: Template::default(),
             keys,
+            imported: false,
+            allow_imported_key_rotation: false,
+            backup_info: None,
+            restore_info: None,
         })
     }
 

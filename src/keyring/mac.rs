@@ -112,6 +112,15 @@ impl FromStr for HashAlgorithm {
 }
 
 impl Keyring {
+    /// The HMAC key of `version` in the working set.
+    fn hmac_key(&self, version: u32) -> Result<&crate::secret::KeyMaterial> {
+        let key = &self.entry(version)?.hmac_key;
+        if key.is_empty() {
+            return Err(Error::NoHmacKey);
+        }
+        Ok(key)
+    }
+
     /// HMAC of `input` under the HMAC key of the latest version (or `opts.key_version`):
     /// `vault:vN:<base64>`, as Vault's `hmac/:name/:algorithm`. Context and associated data
     /// are not used (Vault's HMAC keys are not derived).
@@ -148,7 +157,7 @@ impl Keyring {
             }
             v => v,
         };
-        let key = &self.entry(version)?.hmac_key;
+        let key = self.hmac_key(version)?;
         let mac = algorithm.mac(key.expose_secret(), input)?;
         Ok(format!("{HMAC_PREFIX}{version}:{}", GO_STD.encode(mac)))
     }
@@ -185,7 +194,7 @@ impl Keyring {
             .ok()
             .filter(|v| *v >= self.min_decryption_version)
             .ok_or(Error::HmacVerifyVersionTooOld)?;
-        let key = &self.entry(version)?.hmac_key;
+        let key = self.hmac_key(version)?;
         let actual = algorithm.mac(key.expose_secret(), input)?;
         // subtle's slice comparison: constant time for equal lengths; a length mismatch
         // (another algorithm's output) is public and returns early.
