@@ -136,6 +136,12 @@ pub enum Error {
     /// A restored version has no HMAC key.
     #[error("no HMAC key exists for that key version")]
     NoHmacKey,
+    /// A batch call with no items.
+    #[error("missing batch input to process")]
+    MissingBatchInput,
+    /// A batch where some items have a context and others do not.
+    #[error("context should be set either in all the request blocks or in none")]
+    ContextAllOrNone,
     /// An HMAC algorithm name Vault does not know.
     #[error("unsupported algorithm {0:?}")]
     UnsupportedHashAlgorithm(String),

@@ -3,6 +3,7 @@
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 #![warn(missing_debug_implementations, unreachable_pub, unused_qualifications)]
 
+mod batch;
 mod cipher;
 mod ciphertext;
 mod derive;
@@ -15,6 +16,7 @@ mod version;
 #[cfg(feature = "test-vectors")]
 pub mod hazmat;
 
+pub use batch::{BatchResult, CiphertextItem, EncryptItem, Encrypted};
 pub use cipher::KeyType;
 pub use derive::Kdf;
 pub use error::{Error, Result, TrimRule};
