@@ -108,7 +108,8 @@ impl Keyring {
     /// let ct = keyring.encrypt(b"a")?;
     /// let items = [CiphertextItem { ciphertext: &ct, ..Default::default() }];
     /// let results = keyring.decrypt_batch(&items)?;
-    /// assert_eq!(&*results[0].result.as_ref().unwrap()[..], b"a");
+    /// let plaintext = results[0].result.as_ref().unwrap();
+    /// assert_eq!(&**plaintext, b"a");
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn decrypt_batch(
