@@ -175,6 +175,21 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("unable to read from the random source")]
     Entropy,
+    /// A data key of other than 128, 256 or 512 bits (Vault's `datakey` text).
+    #[error("invalid bit length")]
+    InvalidBitLength,
+    /// An envelope ended before its final segment (or inside its header).
+    #[error("envelope is truncated")]
+    EnvelopeTruncated,
+    /// An envelope header field is wrong; the text names the field, never its contents.
+    #[error("invalid envelope header: {0}")]
+    EnvelopeHeader(&'static str),
+    /// Reading or writing an envelope stream failed (the kind only: no payload bytes).
+    #[error("envelope I/O failed: {kind}")]
+    Io {
+        /// What the underlying reader or writer reported.
+        kind: std::io::ErrorKind,
+    },
 }
 
 /// Why a trim was refused. Texts are Vault's (`keys/:name/trim`, typos included).

@@ -6,7 +6,9 @@
 mod batch;
 mod cipher;
 mod ciphertext;
+mod datakey;
 mod derive;
+mod envelope;
 mod error;
 mod keyring;
 mod options;
@@ -18,7 +20,9 @@ pub mod hazmat;
 
 pub use batch::{BatchResult, CiphertextItem, EncryptItem, Encrypted};
 pub use cipher::KeyType;
+pub use datakey::{DataKey, WrappedDataKey};
 pub use derive::Kdf;
+pub use envelope::{Envelope, EnvelopeInfo, EnvelopeReader, EnvelopeWriter};
 pub use error::{Error, Result, TrimRule};
 pub use keyring::{HashAlgorithm, Keyring, KeyringBuilder};
 pub use options::Options;
