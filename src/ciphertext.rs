@@ -78,7 +78,11 @@ impl Template {
     /// Writes `prefix ‖ version ‖ suffix ‖ base64(body)`.
     pub(crate) fn format(&self, version: u32, body: &[u8]) -> String {
         let mut out = String::with_capacity(
-            self.prefix.len() + 11 + self.suffix.len() + base64_len(body.len()),
+            self.prefix
+                .len()
+                .saturating_add(self.suffix.len())
+                .saturating_add(10)
+                .saturating_add(base64_len(body.len())),
         );
         out.push_str(&self.prefix);
         out.push_str(itoa_u32(version, &mut [0; 10]));

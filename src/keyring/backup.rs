@@ -94,7 +94,7 @@ impl Keyring {
         if self.min_available_version == 0 {
             archive.push(EntryDoc::placeholder()); // Vault's dummy slot for "version 0"
         }
-        archive.extend(self.keys.values().map(|e| EntryDoc::from_entry(e)));
+        archive.extend(self.keys.values().map(EntryDoc::from_entry));
         let data = KeyData {
             policy: PolicyDoc {
                 name: self.name.clone(),
