@@ -1,6 +1,8 @@
 //! Every error path of the `vault:vN:` parser, the version rules and the export document,
 //! asserted by value and, once per variant, by Vault's exact text (vault-transit.md §1.3, §7,
 //! §11).
+// Helpers outside #[test] fns unwrap and panic too: a failing test is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

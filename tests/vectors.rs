@@ -1,6 +1,13 @@
 //! Known answers from outside this crate: Wycheproof and NIST CAVP through the cipher layer
 //! (`hazmat`, the same `Aead` the keyring seals with), and Vault ciphertexts made by Python's
 //! `cryptography` (`tests/data/gen_vault_vectors.py`) through whole keyrings.
+// Helpers outside #[test] fns unwrap and panic too: a failing test is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 mod common;
 
