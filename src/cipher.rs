@@ -173,33 +173,44 @@ impl Aead {
         body: &[u8],
         aad: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>> {
-        let (nonce, rest) = split_nonce(body)?;
+        self.open_owned(key_type, Zeroizing::new(body.to_vec()), aad)
+    }
+
+    /// As [`Aead::open`], decrypting in place in the caller's buffer: no second copy of a
+    /// large payload. The buffer is zeroizing because it holds plaintext afterwards.
+    pub(crate) fn open_owned(
+        &self,
+        key_type: KeyType,
+        mut body: Zeroizing<Vec<u8>>,
+        aad: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let auth = || Error::Decrypt { key_type };
-        let tagless = rest.len().checked_sub(TAG_LEN).ok_or_else(auth)?;
-        let (ciphertext, tag) = rest.split_at(tagless);
-        let mut buffer = Zeroizing::new(ciphertext.to_vec());
+        let nonce: [u8; NONCE_LEN] = *split_nonce(&body)?.0;
+        let tag_start = body
+            .len()
+            .checked_sub(TAG_LEN)
+            .filter(|t| *t >= NONCE_LEN)
+            .ok_or_else(auth)?;
+        let tag: [u8; TAG_LEN] = body
+            .get(tag_start..)
+            .and_then(|t| t.try_into().ok())
+            .ok_or_else(auth)?;
+        let ciphertext = body.get_mut(NONCE_LEN..tag_start).ok_or_else(auth)?;
         let result = match self {
-            Self::Aes128(c) => c.decrypt_inout_detached(
-                nonce.into(),
-                aad,
-                buffer.as_mut_slice().into(),
-                tag.try_into().map_err(|_| auth())?,
-            ),
-            Self::Aes256(c) => c.decrypt_inout_detached(
-                nonce.into(),
-                aad,
-                buffer.as_mut_slice().into(),
-                tag.try_into().map_err(|_| auth())?,
-            ),
-            Self::Chacha(c) => c.decrypt_inout_detached(
-                nonce.into(),
-                aad,
-                buffer.as_mut_slice().into(),
-                tag.try_into().map_err(|_| auth())?,
-            ),
+            Self::Aes128(c) => {
+                c.decrypt_inout_detached((&nonce).into(), aad, ciphertext.into(), (&tag).into())
+            }
+            Self::Aes256(c) => {
+                c.decrypt_inout_detached((&nonce).into(), aad, ciphertext.into(), (&tag).into())
+            }
+            Self::Chacha(c) => {
+                c.decrypt_inout_detached((&nonce).into(), aad, ciphertext.into(), (&tag).into())
+            }
         };
         result.map_err(|_| auth())?;
-        Ok(buffer)
+        body.truncate(tag_start);
+        body.drain(..NONCE_LEN);
+        Ok(body)
     }
 }
 

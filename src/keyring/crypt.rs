@@ -94,8 +94,8 @@ impl Keyring {
             // Vault 0.6.1's scheme needs a caller nonce that Vault itself no longer passes.
             return Err(Error::Unsupported("convergent encryption version 1"));
         }
-        let body = decode_body(encoded)?;
-        self.open_version(version, &body, opts).map(Plaintext::new)
+        let body = Zeroizing::new(decode_body(encoded)?);
+        self.open_version(version, body, opts).map(Plaintext::new)
     }
 
     /// Decrypts and re-encrypts under the latest version (or `key_version` of `opts`); the
@@ -230,7 +230,7 @@ impl Keyring {
     pub(crate) fn open_version(
         &self,
         version: u32,
-        body: &[u8],
+        body: Zeroizing<Vec<u8>>,
         opts: &Options<'_>,
     ) -> Result<Zeroizing<Vec<u8>>> {
         let entry = self.entry(version)?;
@@ -250,6 +250,6 @@ impl Keyring {
         if body.len() < NONCE_LEN {
             return Err(Error::InvalidCiphertextLength);
         }
-        aead.open(self.key_type, body, opts.associated_data)
+        aead.open_owned(self.key_type, body, opts.associated_data)
     }
 }
