@@ -190,6 +190,102 @@ pub enum Error {
         /// What the underlying reader or writer reported.
         kind: std::io::ErrorKind,
     },
+    /// A keyring name outside Vault's rule: ASCII letters, digits and `_`, with `-`, `.`
+    /// and `@` allowed inside, at most 200 bytes.
+    #[error("invalid keyring name {name:?}")]
+    InvalidKeyringName {
+        /// The name given.
+        name: String,
+    },
+    /// A store already has a keyring of this name (Vault's restore text).
+    #[error("key \"{name}\" already exists")]
+    KeyringExists {
+        /// The keyring's name.
+        name: String,
+    },
+    /// A store has no keyring of this name (Vault's text).
+    #[error("encryption key not found")]
+    KeyringNotFound {
+        /// The name asked for.
+        name: String,
+    },
+    /// Deletion of a keyring without `deletion_allowed` (Vault's text).
+    #[error("deletion is not allowed for this key")]
+    DeletionNotAllowed,
+    /// Encryption with an explicit `key_version` that has used up its usage limit.
+    #[error("key version {version} has reached its usage limit")]
+    UsageLimitReached {
+        /// The version asked for.
+        version: u32,
+    },
+    /// A usage limit of 0 or above 2^32.
+    #[error("usage limit must be between 1 and 2^32")]
+    UsageLimit,
+    /// A store file could not be read or written (the kind only).
+    #[error("store I/O error on {}: {kind}", path.display())]
+    StoreIo {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// What the operating system reported.
+        kind: std::io::ErrorKind,
+    },
+    /// A store file failed authentication: altered, truncated, renamed or swapped.
+    #[error("store file {} failed authentication: it was altered, truncated, renamed or swapped", path.display())]
+    StoreTampered {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// A store file is sealed under a different root key.
+    #[error("store file {} is sealed under a different root key", path.display())]
+    WrongRootKey {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// A store file is older than the generation recorded for it: it was rolled back.
+    #[error("store file {} is generation {found}, older than generation {expected} on record: it was rolled back", path.display())]
+    StoreRollback {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The generation the file has.
+        found: u64,
+        /// The lowest generation it may have.
+        expected: u64,
+    },
+    /// A file the store needs is missing (a keyring file the manifest lists, or the manifest).
+    #[error("store file {} is missing", path.display())]
+    StoreFileMissing {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// A root key file that group or others may access.
+    #[error("root key file {} must have mode 0600 (has {mode:o})", path.display())]
+    RootKeyFileMode {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A root key that is not 32 bytes (of base64, where it is text); names its origin only.
+    #[error("root key from {origin} is not 32 bytes of standard base64")]
+    InvalidRootKey {
+        /// Where it came from: an environment variable's name, a file's path.
+        origin: String,
+    },
+    /// The root key's environment variable is not set (or not Unicode).
+    #[error("root key environment variable {var} is not set")]
+    RootKeyNotSet {
+        /// The variable's name.
+        var: String,
+    },
+    /// A root key file inside the store directory it protects.
+    #[error("root key file {} is inside the store directory", path.display())]
+    RootKeyInStore {
+        /// The key file.
+        path: std::path::PathBuf,
+    },
+    /// A [`crate::RootKeyProvider`] failed; the text is the provider's (never key bytes).
+    #[error("root key provider: {0}")]
+    RootKeyProvider(String),
 }
 
 /// Why a trim was refused. Texts are Vault's (`keys/:name/trim`, typos included).

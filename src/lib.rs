@@ -13,6 +13,8 @@ mod error;
 mod keyring;
 mod options;
 mod secret;
+#[cfg(unix)]
+mod store;
 mod version;
 
 #[cfg(feature = "test-vectors")]
@@ -27,4 +29,9 @@ pub use error::{Error, Result, TrimRule};
 pub use keyring::{HashAlgorithm, Keyring, KeyringBuilder};
 pub use options::Options;
 pub use secret::{KeyMaterial, Plaintext};
+#[cfg(unix)]
+pub use store::{
+    KeyringMetadata, MAX_USAGE_LIMIT, RootKey, RootKeyProvider, Store, StoredKeyring,
+    VersionMetadata,
+};
 pub use zeroize;

@@ -1,0 +1,157 @@
+//! Durable file writes in the store directory: write a temporary file, fsync it, rename it
+//! over the target, fsync the directory. A crash at any point leaves either the old file or
+//! the new one, plus at worst a temporary file that the next [`crate::Store::open`] removes.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::cipher::fill_random;
+use crate::error::{Error, Result};
+
+/// Temporary files start with this and end with [`TEMP_SUFFIX`]; no store file does.
+const TEMP_PREFIX: &str = ".tmp-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// An I/O error on `path`, keeping only its kind (the error type is `Clone + Eq`).
+pub(crate) fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::StoreIo {
+        path: path.to_owned(),
+        kind: e.kind(),
+    }
+}
+
+/// Creates the store directory (mode 0700) if it does not exist.
+pub(crate) fn create_dir(dir: &Path) -> Result<()> {
+    match fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_error(dir)(e)),
+    }
+}
+
+/// Reads `path`; `Ok(None)` if it does not exist, an error for anything else.
+pub(crate) fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path)(e)),
+    }
+}
+
+/// Replaces `dir/name` with `bytes` durably: after `Ok`, the new contents survive a crash
+/// or power loss (as far as the file system honours fsync).
+pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let mut suffix = [0u8; 8];
+    fill_random(&mut suffix)?;
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let temp = dir.join(format!("{TEMP_PREFIX}{name}.{suffix}{TEMP_SUFFIX}"));
+    let target = dir.join(name);
+    let result = write_new(&temp, bytes)
+        .and_then(|()| fs::rename(&temp, &target).map_err(io_error(&target)))
+        .and_then(|()| sync_dir(dir));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp); // best effort; `open` cleans up whatever is left
+    }
+    result
+}
+
+/// Removes `dir/name` durably; a file already gone is fine.
+pub(crate) fn remove(dir: &Path, name: &str) -> Result<()> {
+    let path = dir.join(name);
+    match fs::remove_file(&path) {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error(&path)(e)),
+    }
+}
+
+/// Deletes temporary files left by writers that crashed. Call with the store lock held, so
+/// no live writer is between creating and renaming its temporary file.
+pub(crate) fn clean_temp_files(dir: &Path) -> Result<usize> {
+    let mut removed = 0usize;
+    for entry in fs::read_dir(dir).map_err(io_error(dir))? {
+        let entry = entry.map_err(io_error(dir))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(io_error(&path))?;
+            removed = removed.saturating_add(1);
+        }
+    }
+    if removed > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(removed)
+}
+
+/// Names of the regular files in `dir` ending in `suffix`, without it, sorted.
+pub(crate) fn names_with_suffix(dir: &Path, suffix: &str) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_error(dir))? {
+        let entry = entry.map_err(io_error(dir))?;
+        if let Some(stem) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.strip_suffix(suffix))
+        {
+            if !stem.starts_with('.') {
+                names.push(stem.to_owned());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Writes a new file (mode 0600) and fsyncs it.
+fn write_new(path: &PathBuf, bytes: &[u8]) -> Result<()> {
+    let io = io_error(path);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(&io)?;
+    file.write_all(bytes).map_err(&io)?;
+    file.sync_all().map_err(&io)
+}
+
+/// Makes a rename or unlink in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic(dir.path(), "f", b"one").unwrap();
+        write_atomic(dir.path(), "f", b"two").unwrap();
+        assert_eq!(fs::read(dir.path().join("f")).unwrap(), b"two");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn leftover_temp_files_are_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".tmp-x.keyring.00.tmp"), b"half").unwrap();
+        fs::write(dir.path().join("x.keyring"), b"whole").unwrap();
+        assert_eq!(clean_temp_files(dir.path()).unwrap(), 1);
+        assert_eq!(
+            names_with_suffix(dir.path(), ".keyring").unwrap(),
+            vec!["x"]
+        );
+    }
+}

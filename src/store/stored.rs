@@ -1,0 +1,435 @@
+//! [`StoredKeyring`]: a keyring of a [`Store`], with the in-memory [`Keyring`]'s API.
+//! Reads and encryption use an in-memory copy; every change is a locked read-modify-write
+//! of the keyring's file. Changes are in `store/configure.rs`.
+
+use core::fmt;
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Instant, SystemTime};
+
+use super::Store;
+use super::metadata::{KeyringMetadata, VersionMetadata};
+use super::record::Record;
+use super::usage::{BlockSizer, Lease};
+use crate::error::{Error, Result};
+use crate::keyring::Keyring;
+use crate::options::Options;
+use crate::secret::Plaintext;
+
+/// A keyring kept in a [`Store`]. Cheap to clone; clones share one in-memory copy and one
+/// set of usage reservations, and may be used from many threads.
+///
+/// Encryption counts against the version's usage limit (one atomic add; a durable
+/// reservation per block) and rotates the keyring first when the latest version has
+/// reached its limit or its `auto_rotate_period`. Other processes' changes are seen at this
+/// handle's next change or reservation, or at once with [`StoredKeyring::reload`].
+///
+/// ```
+/// # use transit_keyring::{Error, KeyType, RootKey, Store};
+/// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+/// let store = Store::open(dir.path(), RootKey::generate()?)?;
+/// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+/// let old = keyring.encrypt(b"hunter2")?;
+/// assert_eq!(keyring.rotate()?, 2); // durable before it returns
+/// assert!(keyring.rewrap(&old)?.starts_with("vault:v2:"));
+/// # Ok::<(), transit_keyring::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct StoredKeyring {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    name: String,
+    state: RwLock<State>,
+}
+
+/// The in-memory copy and this handle's unused reservations.
+pub(super) struct State {
+    pub(super) record: Record,
+    /// Version → encryptions reserved durably by this handle and not yet used.
+    leases: BTreeMap<u32, Lease>,
+    /// When the latest version is due for time-based rotation.
+    rotate_after: Option<SystemTime>,
+    sizer: BlockSizer,
+}
+
+impl StoredKeyring {
+    pub(super) fn new(store: Store, record: Record) -> Self {
+        let name = record.keyring.name.clone();
+        let rotate_after = rotation_due_at(&record.keyring);
+        let state = State {
+            record,
+            leases: BTreeMap::new(),
+            rotate_after,
+            sizer: BlockSizer::new(),
+        };
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                name,
+                state: RwLock::new(state),
+            }),
+        }
+    }
+
+    /// The keyring's name.
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// assert_eq!(store.create("ci-env", KeyType::Aes256Gcm96)?.name(), "ci-env");
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The newest version this handle knows of.
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// assert_eq!(store.create("ci-env", KeyType::Aes256Gcm96)?.latest_version(), 1);
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    #[must_use]
+    pub fn latest_version(&self) -> u32 {
+        self.read_state().record.keyring.latest_version
+    }
+
+    /// As [`Keyring::encrypt`], counted against the version's usage limit.
+    ///
+    /// # Errors
+    /// As [`Keyring::encrypt`]; store errors if a rotation or reservation cannot be
+    /// written (then nothing was encrypted).
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// assert!(keyring.encrypt(b"hunter2")?.starts_with("vault:v1:"));
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn encrypt(&self, plaintext: &[u8]) -> Result<String> {
+        self.encrypt_with(plaintext, &Options::new())
+    }
+
+    /// As [`Keyring::encrypt_with`], counted against the version's usage limit.
+    ///
+    /// # Errors
+    /// As [`Keyring::encrypt_with`]; [`Error::UsageLimitReached`] if `key_version` names a
+    /// version that has used up its limit; store errors.
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, Options, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// keyring.set_usage_limit(1)?;
+    /// keyring.encrypt(b"a")?;
+    /// assert!(keyring.encrypt(b"b")?.starts_with("vault:v2:")); // v1 was used up
+    /// let err = keyring.encrypt_with(b"c", &Options::new().key_version(1)).unwrap_err();
+    /// assert_eq!(err, Error::UsageLimitReached { version: 1 });
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn encrypt_with(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<String> {
+        loop {
+            if let Some(ciphertext) = self.try_encrypt(plaintext, opts)? {
+                return Ok(ciphertext);
+            }
+            self.renew(opts.key_version)?;
+        }
+    }
+
+    /// As [`Keyring::decrypt`]. A version newer than this handle knows makes it reload once.
+    ///
+    /// # Errors
+    /// As [`Keyring::decrypt`].
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// let plaintext = keyring.decrypt(&keyring.encrypt(b"hunter2")?)?;
+    /// assert_eq!(&*plaintext, b"hunter2");
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn decrypt(&self, ciphertext: &str) -> Result<Plaintext> {
+        self.decrypt_with(ciphertext, &Options::new())
+    }
+
+    /// As [`Keyring::decrypt_with`]. A version newer than this handle knows makes it reload
+    /// once.
+    ///
+    /// # Errors
+    /// As [`Keyring::decrypt_with`].
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, Options, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// let opts = Options::new().associated_data(b"project/42");
+    /// let ciphertext = keyring.encrypt_with(b"x", &opts)?;
+    /// assert_eq!(&*keyring.decrypt_with(&ciphertext, &opts)?, b"x");
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn decrypt_with(&self, ciphertext: &str, opts: &Options<'_>) -> Result<Plaintext> {
+        let first = self
+            .read_state()
+            .record
+            .keyring
+            .decrypt_with(ciphertext, opts);
+        match first {
+            Err(Error::VersionTooNew) => {
+                self.reload()?;
+                self.read_state()
+                    .record
+                    .keyring
+                    .decrypt_with(ciphertext, opts)
+            }
+            other => other,
+        }
+    }
+
+    /// As [`Keyring::rewrap`]; the new ciphertext counts against the usage limit.
+    ///
+    /// # Errors
+    /// As [`StoredKeyring::decrypt`] and [`StoredKeyring::encrypt`].
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// let old = keyring.encrypt(b"x")?;
+    /// keyring.rotate()?;
+    /// assert!(keyring.rewrap(&old)?.starts_with("vault:v2:"));
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn rewrap(&self, ciphertext: &str) -> Result<String> {
+        self.rewrap_with(ciphertext, &Options::new())
+    }
+
+    /// As [`Keyring::rewrap_with`]; the new ciphertext counts against the usage limit.
+    ///
+    /// # Errors
+    /// As [`StoredKeyring::rewrap`].
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, Options, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// keyring.rotate()?;
+    /// let ciphertext = keyring.encrypt(b"x")?;
+    /// let back = keyring.rewrap_with(&ciphertext, &Options::new().key_version(1))?;
+    /// assert!(back.starts_with("vault:v1:"));
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn rewrap_with(&self, ciphertext: &str, opts: &Options<'_>) -> Result<String> {
+        let plaintext = self.decrypt_with(ciphertext, opts)?;
+        self.encrypt_with(&plaintext, opts)
+    }
+
+    /// Re-reads the keyring from the store, to see other processes' changes now.
+    ///
+    /// # Errors
+    /// Store errors naming the file, as [`Store::load`].
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let mine = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// store.load("ci-env")?.rotate()?; // another handle, as another process would
+    /// assert_eq!(mine.latest_version(), 1);
+    /// mine.reload()?;
+    /// assert_eq!(mine.latest_version(), 2);
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn reload(&self) -> Result<()> {
+        let mut state = self.write_state();
+        let record = self.inner.store.read(&self.inner.name)?;
+        install(&mut state, record);
+        Ok(())
+    }
+
+    /// The keyring's settings, versions, usage counts and rotation schedule.
+    ///
+    /// # Errors
+    /// None at present; reserved for metadata that needs the store.
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// assert_eq!(keyring.metadata()?.versions.len(), 1);
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn metadata(&self) -> Result<KeyringMetadata> {
+        let state = self.read_state();
+        let (keyring, usage) = (&state.record.keyring, &state.record.usage);
+        let versions = keyring
+            .keys
+            .iter()
+            .map(|(&v, entry)| {
+                let unused = state.leases.get(&v).map_or(0, Lease::unused);
+                let encryptions = usage.reserved(v).saturating_sub(unused);
+                (
+                    v,
+                    VersionMetadata {
+                        creation_time: entry.creation_time,
+                        encryptions,
+                    },
+                )
+            })
+            .collect();
+        Ok(KeyringMetadata {
+            name: keyring.name.clone(),
+            key_type: keyring.key_type,
+            derived: keyring.kdf.is_some(),
+            exportable: keyring.exportable,
+            deletion_allowed: keyring.deletion_allowed,
+            latest_version: keyring.latest_version,
+            min_decryption_version: keyring.min_decryption_version,
+            min_encryption_version: keyring.min_encryption_version,
+            min_available_version: keyring.min_available_version,
+            auto_rotate_period: keyring.auto_rotate_period,
+            next_rotation: state.rotate_after,
+            usage_limit: usage.usage_limit,
+            versions,
+        })
+    }
+
+    /// As [`Keyring::to_vault_export`].
+    ///
+    /// # Errors
+    /// [`Error::NotExportable`] unless the keyring is exportable.
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// assert_eq!(keyring.to_vault_export().unwrap_err(), Error::NotExportable);
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn to_vault_export(&self) -> Result<String> {
+        self.read_state().record.keyring.to_vault_export()
+    }
+
+    /// The hot path: encrypt if this handle holds a reservation for the version and no
+    /// rotation is due; `None` sends the caller to [`StoredKeyring::renew`].
+    fn try_encrypt(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Option<String>> {
+        let state = self.read_state();
+        // Only keyrings with an auto-rotate period pay for reading the clock.
+        if state
+            .rotate_after
+            .is_some_and(|due| SystemTime::now() >= due)
+        {
+            return Ok(None);
+        }
+        let keyring = &state.record.keyring;
+        let version = match keyring.encryption_version(opts.key_version) {
+            Ok(version) => version,
+            Err(Error::EncryptVersionTooNew) => return Ok(None), // maybe only new to us
+            Err(e) => return Err(e),
+        };
+        match state.leases.get(&version) {
+            Some(lease) if lease.try_take() => keyring.encrypt_with(plaintext, opts).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The slow path: reload, rotate if the latest version is used up or due, and reserve
+    /// a block of encryptions durably.
+    fn renew(&self, requested: u32) -> Result<()> {
+        let mut state = self.write_state();
+        let now = SystemTime::now();
+        let due = state.rotate_after.is_some_and(|t| now >= t);
+        if let Ok(version) = state.record.keyring.encryption_version(requested) {
+            if !due && state.leases.get(&version).is_some_and(|l| l.unused() > 0) {
+                return Ok(()); // another thread renewed while this one waited
+            }
+        }
+        let block = state.sizer.next_block(Instant::now());
+        let ((version, granted), record) = self.inner.store.modify(&self.inner.name, |r| {
+            let latest = r.keyring.latest_version;
+            if rotation_due_at(&r.keyring).is_some_and(|t| now >= t)
+                || r.usage.remaining(latest) == 0
+            {
+                r.keyring.rotate_at(now)?;
+            }
+            let version = r.keyring.encryption_version(requested)?;
+            match r.usage.reserve(version, block) {
+                0 => Err(Error::UsageLimitReached { version }),
+                granted => Ok((version, granted)),
+            }
+        })?;
+        state.leases.insert(version, Lease::new(granted));
+        install(&mut state, record);
+        Ok(())
+    }
+
+    /// Applies `f` to the keyring as stored now (re-read under the lock) and writes it.
+    pub(super) fn update<T>(&self, f: impl FnOnce(&mut Record) -> Result<T>) -> Result<T> {
+        let mut state = self.write_state();
+        let (value, record) = self.inner.store.modify(&self.inner.name, f)?;
+        install(&mut state, record);
+        Ok(value)
+    }
+
+    pub(super) fn read_state(&self) -> RwLockReadGuard<'_, State> {
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_state(&self) -> RwLockWriteGuard<'_, State> {
+        self.inner
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Replaces the in-memory copy; this handle's reservations stay valid (they are durable).
+fn install(state: &mut State, record: Record) {
+    state.rotate_after = rotation_due_at(&record.keyring);
+    state
+        .leases
+        .retain(|v, _| record.keyring.keys.contains_key(v));
+    state.record = record;
+}
+
+/// When `keyring`'s latest version is due for time-based rotation (Vault skips imported
+/// keys that may not rotate).
+pub(super) fn rotation_due_at(keyring: &Keyring) -> Option<SystemTime> {
+    if keyring.auto_rotate_period.is_zero()
+        || (keyring.imported && !keyring.allow_imported_key_rotation)
+    {
+        return None;
+    }
+    keyring
+        .creation_time(keyring.latest_version)?
+        .checked_add(keyring.auto_rotate_period)
+}
+
+impl fmt::Debug for StoredKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredKeyring")
+            .field("name", &self.inner.name)
+            .field("latest_version", &self.latest_version())
+            .finish_non_exhaustive()
+    }
+}

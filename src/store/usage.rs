@@ -1,0 +1,180 @@
+//! Usage limits: every key version counts its encryptions. Counts are reserved durably in
+//! blocks (a sealed write per block, never per encryption), and encryptions then draw from
+//! the in-memory block with one atomic add. A crash loses the unused rest of a block, so
+//! the durable count can only exceed the true one, never fall short of it.
+#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The default and highest usage limit: 2^32 encryptions per key version, NIST SP 800-38D's
+/// bound for AES-GCM with random 96-bit nonces.
+pub const MAX_USAGE_LIMIT: u64 = 1 << 32;
+/// The first block a handle reserves, and the smallest.
+const MIN_BLOCK: u64 = 4096;
+/// The largest block: at most this many counts are lost per crash.
+const MAX_BLOCK: u64 = 1 << 20;
+/// Blocks grow while a handle uses one up faster than this.
+const FAST_RENEWAL: Duration = Duration::from_secs(1);
+
+/// Store-only state of a keyring: the limit and each version's durable reservation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Usage {
+    pub(crate) usage_limit: u64,
+    /// Version → encryptions reserved so far (an upper bound of those performed).
+    pub(crate) reserved: BTreeMap<u32, u64>,
+}
+
+impl Default for Usage {
+    fn default() -> Self {
+        Self {
+            usage_limit: MAX_USAGE_LIMIT,
+            reserved: BTreeMap::new(),
+        }
+    }
+}
+
+impl Usage {
+    /// Checks a new limit: 1 ..= 2^32.
+    pub(crate) fn check_limit(limit: u64) -> Result<u64> {
+        if (1..=MAX_USAGE_LIMIT).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(Error::UsageLimit)
+        }
+    }
+
+    /// Encryptions reserved for `version` so far.
+    pub(crate) fn reserved(&self, version: u32) -> u64 {
+        self.reserved.get(&version).copied().unwrap_or(0)
+    }
+
+    /// Encryptions `version` may still reserve.
+    pub(crate) fn remaining(&self, version: u32) -> u64 {
+        self.usage_limit.saturating_sub(self.reserved(version))
+    }
+
+    /// Reserves up to `want` encryptions of `version`; returns how many (0 when used up).
+    pub(crate) fn reserve(&mut self, version: u32, want: u64) -> u64 {
+        let granted = want.min(self.remaining(version));
+        if granted > 0 {
+            let total = self.reserved(version).saturating_add(granted);
+            self.reserved.insert(version, total);
+        }
+        granted
+    }
+
+    /// Forgets the counts of versions below `min_available_version` (trimmed away).
+    pub(crate) fn forget_below(&mut self, min_available_version: u32) {
+        self.reserved = self.reserved.split_off(&min_available_version);
+    }
+}
+
+/// Encryptions of one version that this handle reserved and may perform without I/O.
+#[derive(Debug)]
+pub(crate) struct Lease {
+    granted: u64,
+    taken: AtomicU64,
+}
+
+impl Lease {
+    pub(crate) fn new(granted: u64) -> Self {
+        Self {
+            granted,
+            taken: AtomicU64::new(0),
+        }
+    }
+
+    /// Takes one encryption from the lease: the hot path's only cost, one atomic add.
+    pub(crate) fn try_take(&self) -> bool {
+        self.taken.fetch_add(1, Ordering::Relaxed) < self.granted
+    }
+
+    /// Reserved but not (yet) used.
+    pub(crate) fn unused(&self) -> u64 {
+        self.granted
+            .saturating_sub(self.taken.load(Ordering::Relaxed))
+    }
+}
+
+/// Sizes blocks: start small (a short-lived process wastes little on exit), grow while the
+/// handle renews often, shrink when it does not.
+#[derive(Debug)]
+pub(crate) struct BlockSizer {
+    next: u64,
+    last_renewal: Option<Instant>,
+}
+
+impl BlockSizer {
+    pub(crate) fn new() -> Self {
+        Self {
+            next: MIN_BLOCK,
+            last_renewal: None,
+        }
+    }
+
+    /// The size of the block to reserve now.
+    pub(crate) fn next_block(&mut self, now: Instant) -> u64 {
+        if let Some(last) = self.last_renewal {
+            self.next = if now.saturating_duration_since(last) < FAST_RENEWAL {
+                self.next.saturating_mul(4).min(MAX_BLOCK)
+            } else {
+                (self.next / 2).max(MIN_BLOCK)
+            };
+        }
+        self.last_renewal = Some(now);
+        self.next
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reservations_stop_at_the_limit() {
+        let mut usage = Usage {
+            usage_limit: 10,
+            ..Usage::default()
+        };
+        assert_eq!(usage.reserve(1, 4), 4);
+        assert_eq!(usage.reserve(1, 4096), 6);
+        assert_eq!(usage.reserve(1, 1), 0);
+        assert_eq!(
+            (usage.reserved(1), usage.remaining(1), usage.remaining(2)),
+            (10, 0, 10)
+        );
+    }
+
+    #[test]
+    fn lease_grants_exactly_its_size() {
+        let lease = Lease::new(3);
+        assert_eq!((0..5).filter(|_| lease.try_take()).count(), 3);
+        assert_eq!(lease.unused(), 0);
+    }
+
+    #[test]
+    fn blocks_grow_when_renewed_fast_and_shrink_when_slow() {
+        let mut sizer = BlockSizer::new();
+        let t0 = Instant::now();
+        assert_eq!(sizer.next_block(t0), MIN_BLOCK);
+        assert_eq!(sizer.next_block(t0), 4 * MIN_BLOCK);
+        assert_eq!(sizer.next_block(t0 + Duration::from_secs(5)), 2 * MIN_BLOCK);
+    }
+
+    #[test]
+    fn limits_outside_one_to_two_pow_32_are_refused() {
+        assert_eq!(Usage::check_limit(0), Err(Error::UsageLimit));
+        assert_eq!(
+            Usage::check_limit(MAX_USAGE_LIMIT + 1),
+            Err(Error::UsageLimit)
+        );
+        assert_eq!(Usage::check_limit(MAX_USAGE_LIMIT), Ok(MAX_USAGE_LIMIT));
+    }
+}
