@@ -87,13 +87,19 @@ impl Template {
         out.push_str(&self.prefix);
         out.push_str(itoa_u32(version, &mut [0; 10]));
         out.push_str(&self.suffix);
-        GO_STD.encode_string(body, &mut out);
+        // SIMD encoder: same padded standard alphabet as Go, several times faster.
+        base64_simd::STANDARD.encode_append(body, &mut out);
         out
     }
 }
 
 /// Step 9 of §1.3: padded standard base64, where Go skips `\r` and `\n` anywhere.
 pub(crate) fn decode_body(body: &str) -> Result<Vec<u8>> {
+    // Fast path: the SIMD decoder accepts only canonical padded base64, a strict subset of
+    // what Go accepts, and decodes it identically; anything else takes Go's rules below.
+    if let Ok(bytes) = base64_simd::STANDARD.decode_to_vec(body) {
+        return Ok(bytes);
+    }
     let decoded = if body.contains(['\r', '\n']) {
         let cleaned: String = body.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
         GO_STD.decode(cleaned)
@@ -146,6 +152,28 @@ mod tests {
         assert_eq!(decode_body("YQ==").unwrap(), b"a");
         assert_eq!(decode_body("YQ"), Err(Error::InvalidBase64));
         assert_eq!(decode_body("YR==").unwrap(), b"a"); // non-zero trailing bits, as Go
+    }
+
+    /// Go's rules alone, without the SIMD fast path.
+    fn go_decode(body: &str) -> Result<Vec<u8>> {
+        let cleaned: String = body.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+        GO_STD.decode(cleaned).map_err(|_| Error::InvalidBase64)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_agrees_with_go_rules_on_any_text(s in "[A-Za-z0-9+/=\r\n]{0,40}|.{0,20}") {
+            proptest::prop_assert_eq!(decode_body(&s), go_decode(&s));
+        }
+
+        #[test]
+        fn fast_path_agrees_with_go_rules_on_encoded_bytes(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let encoded = GO_STD.encode(&bytes);
+            proptest::prop_assert_eq!(decode_body(&encoded), Ok(bytes.clone()));
+            proptest::prop_assert_eq!(Template::default().format(1, &bytes), format!("vault:v1:{encoded}"));
+        }
     }
 
     #[test]
