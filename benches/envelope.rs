@@ -65,20 +65,20 @@ fn envelope(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(u64::try_from(size).unwrap()));
 
         group.bench_function(id("raw-aes-256-gcm-seal"), |b| {
-            b.iter(|| raw_seal(black_box(&plaintext)))
+            b.iter(|| raw_seal(black_box(&plaintext)));
         });
         // Output to a sink: the raw loop drops each chunk too, so neither side pays for
         // writing megabytes into a cold buffer.
         group.bench_function(id("seal"), |b| {
             b.iter(|| {
                 Envelope::seal(&keyring, &opts, black_box(&plaintext[..]), io::sink()).unwrap()
-            })
+            });
         });
         group.bench_function(id("raw-aes-256-gcm-open"), |b| {
-            b.iter(|| raw_open(black_box(&raw_sealed)))
+            b.iter(|| raw_open(black_box(&raw_sealed)));
         });
         group.bench_function(id("open"), |b| {
-            b.iter(|| Envelope::open(&keyring, &opts, black_box(&sealed[..]), io::sink()).unwrap())
+            b.iter(|| Envelope::open(&keyring, &opts, black_box(&sealed[..]), io::sink()).unwrap());
         });
     }
     group.finish();
