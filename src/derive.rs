@@ -25,6 +25,8 @@ use crate::error::{Error, Result};
 #[non_exhaustive]
 pub enum Kdf {
     /// NIST SP 800-108 counter mode with HMAC-SHA256 (Vault `kdf` 0, legacy): always 32 bytes.
+    /// With `aes128-gcm96` keys it uses the first 16 bytes both ways; Vault encrypts the same
+    /// way but its own decryption of such ciphertexts fails (Vault never creates such keys).
     HmacSha256Counter,
     /// RFC 5869 HKDF-SHA256, no salt, `info` = context (Vault `kdf` 1, every modern key).
     #[default]

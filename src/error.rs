@@ -118,6 +118,9 @@ pub enum Error {
     /// Convergent encryption on a keyring that is not derived (Vault's text).
     #[error("convergent encryption requires derivation to be enabled")]
     ConvergentRequiresDerivation,
+    /// Convergent encryption on the counter KDF, which cannot derive enough key bytes.
+    #[error("convergent encryption requires the hkdf_sha256 key derivation function")]
+    ConvergentNeedsHkdf,
     /// A feature or parameter this crate does not offer; the text names it.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),

@@ -145,7 +145,8 @@ impl KeyringBuilder {
     }
 
     /// Convergent encryption: the same plaintext and context give the same ciphertext, so
-    /// equal values are visible as equal ciphertexts. Needs [`KeyringBuilder::derived`].
+    /// equal values are visible as equal ciphertexts. Needs [`KeyringBuilder::derived`] with
+    /// [`Kdf::HkdfSha256`].
     pub fn convergent_encryption(mut self, convergent: bool) -> Self {
         self.convergent_encryption = convergent;
         self
@@ -167,6 +168,7 @@ impl KeyringBuilder {
     ///
     /// # Errors
     /// [`Error::ConvergentRequiresDerivation`] for a convergent, non-derived keyring;
+    /// [`Error::ConvergentNeedsHkdf`] for a convergent keyring on the counter KDF;
     /// [`Error::Entropy`] if the OS random source fails.
     ///
     /// ```
@@ -191,8 +193,12 @@ impl KeyringBuilder {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn generate_at(self, now: SystemTime) -> Result<Keyring> {
-        if self.convergent_encryption && self.kdf.is_none() {
-            return Err(Error::ConvergentRequiresDerivation);
+        match (self.convergent_encryption, self.kdf) {
+            (true, None) => return Err(Error::ConvergentRequiresDerivation),
+            // Convergent v3 derives enc_len + 32 bytes; the counter KDF yields 32. Vault
+            // creates such a key and then fails every encryption; we refuse it up front.
+            (true, Some(Kdf::HmacSha256Counter)) => return Err(Error::ConvergentNeedsHkdf),
+            _ => {}
         }
         let mut keyring = Keyring {
             name: self.name,

@@ -690,9 +690,9 @@ fn bad_export_documents_are_refused_without_echoing_keys() {
     let key_not_a_string =
         format!(r#"{{"name":"k","type":"aes256-gcm96","keys":{{"1":["{key}"]}}}}"#);
     // Malformed JSON: serde's position only, never the input. A document of the wrong shape
-    // fails inside serde's untagged enum, which knows no position (line 0 column 0).
+    // has no position to report, so the error says what shape was expected.
     let syntax = format!("export JSON at line 1 column {}", truncated.len());
-    let shape = "export JSON at line 0 column 0".to_owned();
+    let shape = "export JSON is not Vault's {name, type, keys} document".to_owned();
     let cases = [
         (truncated.clone(), syntax),
         (not_an_object, shape.clone()),

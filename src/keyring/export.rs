@@ -62,11 +62,12 @@ impl Keyring {
     pub fn from_vault_export(json: &str) -> Result<Self> {
         // serde_json's error text can quote input; keep only its position.
         let input: ExportInput = serde_json::from_str(json).map_err(|e| {
-            Error::InvalidDocument(format!(
-                "export JSON at line {} column {}",
-                e.line(),
-                e.column()
-            ))
+            Error::InvalidDocument(if e.line() == 0 {
+                // serde's untagged enums report shape errors without a position.
+                "export JSON is not Vault's {name, type, keys} document".to_owned()
+            } else {
+                format!("export JSON at line {} column {}", e.line(), e.column())
+            })
         })?;
         let doc = match input {
             ExportInput::Response { data } | ExportInput::Document(data) => data,
