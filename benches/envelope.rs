@@ -19,7 +19,7 @@ const KEY: [u8; 32] = [7; 32];
 fn nonce(index: usize) -> Nonce<Aes256Gcm> {
     let mut nonce = [0u8; 12];
     nonce[4..].copy_from_slice(&u64::try_from(index).unwrap().to_be_bytes());
-    Nonce::from(nonce)
+    Nonce::<Aes256Gcm>::from(nonce)
 }
 
 /// The bare AEAD keyed once, as a caller with no keyring would use it.
