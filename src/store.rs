@@ -326,34 +326,6 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner) = new;
         Ok(())
     }
-
-    /// Reads keyring `name` under the lock.
-    pub(crate) fn read(&self, name: &str) -> Result<Record> {
-        let txn = Txn::begin(&self.shared)?;
-        let (_, record) = txn.read(name)?.ok_or_else(|| Error::KeyringNotFound {
-            name: name.to_owned(),
-        })?;
-        Ok(record)
-    }
-
-    /// One read-modify-write of keyring `name`: locks, re-reads it from disk, applies `f`,
-    /// writes it durably. On error nothing is written.
-    pub(crate) fn modify<T>(
-        &self,
-        name: &str,
-        f: impl FnOnce(&mut Record) -> Result<T>,
-    ) -> Result<(T, Record)> {
-        let mut txn = Txn::begin(&self.shared)?;
-        let (generation, mut record) = txn.read(name)?.ok_or_else(|| Error::KeyringNotFound {
-            name: name.to_owned(),
-        })?;
-        let value = f(&mut record)?;
-        record
-            .usage
-            .forget_below(record.keyring.min_available_version);
-        txn.write(name, &record, generation)?;
-        Ok((value, record))
-    }
 }
 
 /// Vault's rule for names (`GenericNameRegex`): ASCII letters, digits and `_`, with `-`,

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use super::stored::StoredKeyring;
+use super::usage::Lease;
 use crate::cipher::KeyType;
+use crate::error::Result;
 
 /// Everything about a stored keyring except its keys.
 ///
@@ -59,4 +62,71 @@ pub struct VersionMetadata {
     /// Encryptions counted against this version: exact for a single process that has not
     /// crashed, otherwise an upper bound (reservations lost in a crash stay counted).
     pub encryptions: u64,
+}
+
+impl StoredKeyring {
+    /// The keyring's settings, versions, usage counts and rotation schedule.
+    ///
+    /// # Errors
+    /// None at present; reserved for metadata that needs the store.
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// assert_eq!(keyring.metadata()?.versions.len(), 1);
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn metadata(&self) -> Result<KeyringMetadata> {
+        let state = self.read_state();
+        let (keyring, usage) = (&state.record.keyring, &state.record.usage);
+        let versions = keyring
+            .keys
+            .iter()
+            .map(|(&v, entry)| {
+                let unused = state.leases.get(&v).map_or(0, Lease::unused);
+                let encryptions = usage.reserved(v).saturating_sub(unused);
+                (
+                    v,
+                    VersionMetadata {
+                        creation_time: entry.creation_time,
+                        encryptions,
+                    },
+                )
+            })
+            .collect();
+        Ok(KeyringMetadata {
+            name: keyring.name.clone(),
+            key_type: keyring.key_type,
+            derived: keyring.kdf.is_some(),
+            exportable: keyring.exportable,
+            deletion_allowed: keyring.deletion_allowed,
+            latest_version: keyring.latest_version,
+            min_decryption_version: keyring.min_decryption_version,
+            min_encryption_version: keyring.min_encryption_version,
+            min_available_version: keyring.min_available_version,
+            auto_rotate_period: keyring.auto_rotate_period,
+            next_rotation: state.rotate_after,
+            usage_limit: usage.usage_limit,
+            versions,
+        })
+    }
+
+    /// As [`Keyring::to_vault_export`].
+    ///
+    /// # Errors
+    /// [`Error::NotExportable`] unless the keyring is exportable.
+    ///
+    /// ```
+    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
+    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
+    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
+    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
+    /// assert_eq!(keyring.to_vault_export().unwrap_err(), Error::NotExportable);
+    /// # Ok::<(), transit_keyring::Error>(())
+    /// ```
+    pub fn to_vault_export(&self) -> Result<String> {
+        self.read_state().record.keyring.to_vault_export()
+    }
 }

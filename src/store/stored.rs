@@ -5,10 +5,9 @@
 use core::fmt;
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::Store;
-use super::metadata::{KeyringMetadata, VersionMetadata};
 use super::record::Record;
 use super::usage::{BlockSizer, Lease};
 use crate::error::{Error, Result};
@@ -49,9 +48,9 @@ struct Inner {
 pub(super) struct State {
     pub(super) record: Record,
     /// Version → encryptions reserved durably by this handle and not yet used.
-    leases: BTreeMap<u32, Lease>,
+    pub(super) leases: BTreeMap<u32, Lease>,
     /// When the latest version is due for time-based rotation.
-    rotate_after: Option<SystemTime>,
+    pub(super) rotate_after: Option<SystemTime>,
     sizer: BlockSizer,
 }
 
@@ -262,80 +261,12 @@ impl StoredKeyring {
         Ok(())
     }
 
-    /// The keyring's settings, versions, usage counts and rotation schedule.
-    ///
-    /// # Errors
-    /// None at present; reserved for metadata that needs the store.
-    ///
-    /// ```
-    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
-    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
-    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
-    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
-    /// assert_eq!(keyring.metadata()?.versions.len(), 1);
-    /// # Ok::<(), transit_keyring::Error>(())
-    /// ```
-    pub fn metadata(&self) -> Result<KeyringMetadata> {
-        let state = self.read_state();
-        let (keyring, usage) = (&state.record.keyring, &state.record.usage);
-        let versions = keyring
-            .keys
-            .iter()
-            .map(|(&v, entry)| {
-                let unused = state.leases.get(&v).map_or(0, Lease::unused);
-                let encryptions = usage.reserved(v).saturating_sub(unused);
-                (
-                    v,
-                    VersionMetadata {
-                        creation_time: entry.creation_time,
-                        encryptions,
-                    },
-                )
-            })
-            .collect();
-        Ok(KeyringMetadata {
-            name: keyring.name.clone(),
-            key_type: keyring.key_type,
-            derived: keyring.kdf.is_some(),
-            exportable: keyring.exportable,
-            deletion_allowed: keyring.deletion_allowed,
-            latest_version: keyring.latest_version,
-            min_decryption_version: keyring.min_decryption_version,
-            min_encryption_version: keyring.min_encryption_version,
-            min_available_version: keyring.min_available_version,
-            auto_rotate_period: keyring.auto_rotate_period,
-            next_rotation: state.rotate_after,
-            usage_limit: usage.usage_limit,
-            versions,
-        })
-    }
-
-    /// As [`Keyring::to_vault_export`].
-    ///
-    /// # Errors
-    /// [`Error::NotExportable`] unless the keyring is exportable.
-    ///
-    /// ```
-    /// # use transit_keyring::{Error, KeyType, RootKey, Store};
-    /// # let dir = tempfile::tempdir().map_err(|_| Error::Entropy)?;
-    /// # let store = Store::open(dir.path(), RootKey::generate()?)?;
-    /// let keyring = store.create("ci-env", KeyType::Aes256Gcm96)?;
-    /// assert_eq!(keyring.to_vault_export().unwrap_err(), Error::NotExportable);
-    /// # Ok::<(), transit_keyring::Error>(())
-    /// ```
-    pub fn to_vault_export(&self) -> Result<String> {
-        self.read_state().record.keyring.to_vault_export()
-    }
-
     /// The hot path: encrypt if this handle holds a reservation for the version and no
     /// rotation is due; `None` sends the caller to [`StoredKeyring::renew`].
     fn try_encrypt(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Option<String>> {
         let state = self.read_state();
-        // Only keyrings with an auto-rotate period pay for reading the clock.
-        if state
-            .rotate_after
-            .is_some_and(|due| SystemTime::now() >= due)
-        {
+        // Only keyrings with an auto-rotate period read the clock, and a cheap one.
+        if state.rotate_after.is_some_and(|due| coarse_now() >= due) {
             return Ok(None);
         }
         let keyring = &state.record.keyring;
@@ -410,6 +341,24 @@ fn install(state: &mut State, record: Record) {
         .leases
         .retain(|v, _| record.keyring.keys.contains_key(v));
     state.record = record;
+}
+
+/// The time, read cheaply: on Linux the coarse real-time clock (a memory read through the
+/// vDSO, a few milliseconds behind at most, so a rotation is at most that late), elsewhere
+/// [`SystemTime::now`]. Never ahead of `SystemTime::now`, so what it finds due, the
+/// precise clock of the slow path finds due too.
+fn coarse_now() -> SystemTime {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::time::{ClockId, clock_gettime};
+        let now = clock_gettime(ClockId::RealtimeCoarse);
+        if let (Ok(secs), Ok(nanos)) = (u64::try_from(now.tv_sec), u32::try_from(now.tv_nsec)) {
+            if let Some(now) = SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, nanos)) {
+                return now;
+            }
+        }
+    }
+    SystemTime::now()
 }
 
 /// When `keyring`'s latest version is due for time-based rotation (Vault skips imported

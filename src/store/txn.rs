@@ -13,7 +13,7 @@ use super::dir::{self, read_if_exists, write_atomic};
 use super::lock::DirLock;
 use super::record::{Manifest, Record};
 use super::seal::{FileKind, Sealer, peek};
-use super::{MANIFEST_FILE, Shared, keyring_file};
+use super::{MANIFEST_FILE, Shared, Store, keyring_file};
 use crate::error::{Error, Result};
 
 /// The store's lock held, and the manifest read under it.
@@ -173,4 +173,34 @@ pub(crate) fn init_manifest(shared: &Shared) -> Result<()> {
     write_atomic(&shared.dir, MANIFEST_FILE, &sealed)?;
     shared.note_manifest(1);
     Ok(())
+}
+
+impl Store {
+    /// Reads keyring `name` under the lock.
+    pub(crate) fn read(&self, name: &str) -> Result<Record> {
+        let txn = Txn::begin(&self.shared)?;
+        let (_, record) = txn.read(name)?.ok_or_else(|| Error::KeyringNotFound {
+            name: name.to_owned(),
+        })?;
+        Ok(record)
+    }
+
+    /// One read-modify-write of keyring `name`: locks, re-reads it from disk, applies `f`,
+    /// writes it durably. On error nothing is written.
+    pub(crate) fn modify<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut Record) -> Result<T>,
+    ) -> Result<(T, Record)> {
+        let mut txn = Txn::begin(&self.shared)?;
+        let (generation, mut record) = txn.read(name)?.ok_or_else(|| Error::KeyringNotFound {
+            name: name.to_owned(),
+        })?;
+        let value = f(&mut record)?;
+        record
+            .usage
+            .forget_below(record.keyring.min_available_version);
+        txn.write(name, &record, generation)?;
+        Ok((value, record))
+    }
 }
