@@ -21,6 +21,8 @@ const MIN_BLOCK: u64 = 4096;
 /// crash. At about a microsecond per encryption a block lasts seconds, so the two fsynced
 /// writes of a reservation cost well under one percent.
 const MAX_BLOCK: u64 = 1 << 22;
+/// A block is at most this fraction of the usage limit.
+const BLOCKS_PER_LIMIT: u64 = 64;
 /// Blocks grow while a handle uses one up faster than this.
 const FAST_RENEWAL: Duration = Duration::from_secs(10);
 
@@ -61,9 +63,12 @@ impl Usage {
         self.usage_limit.saturating_sub(self.reserved(version))
     }
 
-    /// Reserves up to `want` encryptions of `version`; returns how many (0 when used up).
+    /// Reserves up to `want` encryptions of `version`, and at most 1/64 of the limit, so a
+    /// process that exits or crashes strands at most that much of a version's budget;
+    /// returns how many (0 when used up).
     pub(crate) fn reserve(&mut self, version: u32, want: u64) -> u64 {
-        let granted = want.min(self.remaining(version));
+        let cap = (self.usage_limit / BLOCKS_PER_LIMIT).max(1);
+        let granted = want.min(cap).min(self.remaining(version));
         if granted > 0 {
             let total = self.reserved(version).saturating_add(granted);
             self.reserved.insert(version, total);
@@ -142,15 +147,19 @@ mod tests {
     #[test]
     fn reservations_stop_at_the_limit() {
         let mut usage = Usage {
-            usage_limit: 10,
+            usage_limit: 640,
             ..Usage::default()
         };
         assert_eq!(usage.reserve(1, 4), 4);
+        assert_eq!(usage.reserve(1, 4096), 10); // 1/64 of the limit
+        while usage.remaining(1) > 6 {
+            assert_eq!(usage.reserve(1, 4096), 10);
+        }
         assert_eq!(usage.reserve(1, 4096), 6);
         assert_eq!(usage.reserve(1, 1), 0);
         assert_eq!(
             (usage.reserved(1), usage.remaining(1), usage.remaining(2)),
-            (10, 0, 10)
+            (640, 0, 640)
         );
     }
 
