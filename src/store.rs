@@ -10,31 +10,40 @@
 //! - **Sealed and bound**: every file is authenticated together with its keyring name, its
 //!   kind and a generation number. A flipped byte, a truncated file, a renamed or swapped
 //!   file, or a file sealed under another root key is an error naming the file.
-//! - **Rollback detection**: a manifest records the generation of every keyring file. A
-//!   keyring file replaced by an older copy of itself is [`crate::Error::StoreRollback`];
-//!   so is a manifest older than one this process has already read. Not covered: the
-//!   manifest and the files rolled back *together* (a whole-directory snapshot restored)
-//!   while no process that saw the newer state is running; detecting that needs a
-//!   monotonic counter outside the directory.
+//! - **Rollback detection**: a sealed manifest records the generation of every keyring
+//!   file; generations only grow. Detected, as [`crate::Error::StoreRollback`] naming the
+//!   file: a keyring file replaced by an older sealed copy of itself (checked on every
+//!   read, by every process, across restarts), and a manifest replaced by an older copy
+//!   while a process that read a newer one runs. Not detected: the manifest alone rolled
+//!   back across a restart (a keyring file newer than its manifest entry is accepted,
+//!   since a crash between the two writes leaves exactly that; usage counts live in the
+//!   keyring files, so they do not go back), and the whole directory restored from a
+//!   snapshot. Those need a monotonic counter outside the directory (a TPM, a KMS).
 //! - **Crash safety**: every write goes to a temporary file that is fsynced, renamed over
-//!   the old file, and followed by an fsync of the directory. A new version is durable
-//!   before any encryption uses it. Temporary files left by a crash are removed at
-//!   [`Store::open`]. A missing, damaged or unreadable file is an error, never a reason to
-//!   create a new key.
+//!   the old file, and followed by an fsync of the directory; a keyring file is written
+//!   before the manifest that records it. A new version is durable before any encryption
+//!   uses it. Temporary files left by a crash are removed at [`Store::open`]. A missing,
+//!   damaged or unreadable file is an error, never a reason to create a new key.
 //! - **Concurrency**: every read-modify-write holds an advisory `flock` on the directory's
 //!   `lock` file and re-reads the keyring first, so a handle holding an old view never
-//!   loses or duplicates another process's versions.
+//!   loses or duplicates another process's versions. A handle that encrypts checks the
+//!   keyring file for changes at least once a second (one small read), and
+//!   [`StoredKeyring::trim`] waits three seconds after `min_encryption_version` was
+//!   raised, so no process can still be encrypting with a version a trim removes.
 //! - **Usage limits**: each version counts its encryptions (default limit 2^32, NIST SP
-//!   800-38D's bound for random 96-bit nonces). Counts are reserved durably in blocks, so
-//!   a crash can only over-count; encryption itself costs one atomic add. When the latest
-//!   version reaches its limit, the keyring rotates before the next encryption; a keyring
-//!   with an `auto_rotate_period` rotates once its latest version is that old.
+//!   800-38D's bound for random 96-bit nonces). Counts are reserved durably in blocks
+//!   (4096 growing to 2^22, at most 1/64 of the limit), so a crash can only over-count;
+//!   encryption itself costs an atomic add and a read of the coarse clock, never an
+//!   fsync. When the latest version reaches its limit, the keyring rotates before the
+//!   next encryption; one with an `auto_rotate_period` rotates once its latest version is
+//!   that old.
 //!
 //! # Layout
 //!
 //! `<dir>/manifest`, `<dir>/<name>.keyring` (one per keyring), `<dir>/lock` (empty), and
 //! briefly `<dir>/.tmp-*.tmp`. The byte format is documented in `store/seal.rs`.
 
+mod clock;
 mod configure;
 mod dir;
 mod lock;
@@ -210,9 +219,9 @@ impl Store {
                 name: record.keyring.name,
             });
         }
-        txn.write(&record.keyring.name.clone(), &record, 0)?;
+        let generation = txn.write(&record.keyring.name.clone(), &record, 0)?;
         drop(txn);
-        Ok(StoredKeyring::new(self.clone(), record))
+        Ok(StoredKeyring::new(self.clone(), generation, record))
     }
 
     /// Loads keyring `name`.
@@ -231,8 +240,8 @@ impl Store {
     /// ```
     pub fn load(&self, name: &str) -> Result<StoredKeyring> {
         check_name(name)?;
-        let record = self.read(name)?;
-        Ok(StoredKeyring::new(self.clone(), record))
+        let (generation, record) = self.read(name)?;
+        Ok(StoredKeyring::new(self.clone(), generation, record))
     }
 
     /// The names of all keyrings, sorted.

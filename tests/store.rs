@@ -314,3 +314,56 @@ fn two_processes_rotating_lose_no_version() {
         .collect();
     assert_eq!(keys.len(), 200);
 }
+
+#[test]
+fn a_handle_sees_another_process_rotation_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(dir.path())
+        .create("ci-env", KeyType::Aes256Gcm96)
+        .unwrap();
+    assert!(a.encrypt(b"x").unwrap().starts_with("vault:v1:"));
+    open(dir.path()).load("ci-env").unwrap().rotate().unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(a.encrypt(b"x").unwrap().starts_with("vault:v2:"));
+}
+
+#[test]
+fn trim_waits_until_no_process_can_still_encrypt_with_a_retired_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(dir.path())
+        .create("ci-env", KeyType::Aes256Gcm96)
+        .unwrap();
+    let encrypting = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let mut made = Vec::new();
+        while start.elapsed() < Duration::from_secs(5) {
+            made.push((a.encrypt(b"x").unwrap(), std::time::Instant::now()));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        made
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let b = open(dir.path()).load("ci-env").unwrap();
+    let v2 = b.rotate().unwrap();
+    b.set_min_decryption_version(v2).unwrap();
+    b.set_min_encryption_version(v2).unwrap();
+    let raised = std::time::Instant::now();
+    b.trim(v2).unwrap();
+    let trimmed = std::time::Instant::now();
+    assert!(
+        trimmed - raised >= Duration::from_millis(2900),
+        "trim did not wait"
+    );
+    let made = encrypting.join().unwrap();
+    // The other process stops using v1 within a second of the raise: long before the trim.
+    for (ciphertext, at) in &made {
+        if *at > raised + Duration::from_millis(1200) {
+            assert_eq!(&*b.decrypt(ciphertext).unwrap(), b"x");
+        }
+    }
+    assert!(made.iter().any(|(c, _)| c.starts_with("vault:v1:")));
+    assert!(
+        made.iter()
+            .any(|(c, at)| c.starts_with("vault:v2:") && *at > trimmed)
+    );
+}

@@ -5,9 +5,14 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::stored::{StoredKeyring, rotation_due_at};
+use super::clock::{FRESHNESS, rotation_due_at};
+use super::stored::StoredKeyring;
 use super::usage::Usage;
 use crate::error::Result;
+
+/// How long after `min_encryption_version` is raised a trim waits: three times the longest
+/// a handle goes without seeing a change, for processes that were briefly descheduled.
+const TRIM_GRACE: Duration = Duration::from_secs(3 * FRESHNESS.as_secs());
 
 impl StoredKeyring {
     /// Adds a version (as [`crate::Keyring::rotate`]) and stores it durably; returns its
@@ -120,11 +125,24 @@ impl StoredKeyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn set_min_encryption_version(&self, version: u32) -> Result<()> {
-        self.update(|r| r.keyring.set_min_encryption_version(version))
+        self.update(|r| {
+            let before = r.keyring.min_encryption_version;
+            r.keyring.set_min_encryption_version(version)?;
+            if r.keyring.min_encryption_version > before {
+                r.usage.note_min_encryption_raised(SystemTime::now());
+            }
+            Ok(())
+        })
     }
 
     /// Vault's trim, stored durably: versions below `min_available_version` are gone for
     /// good, with their usage counts (see [`crate::Keyring::trim`]).
+    ///
+    /// Another process may still be encrypting with a version that a raised
+    /// `min_encryption_version` retired, until it next checks the store (within a second).
+    /// So a trim within three seconds of raising `min_encryption_version` first sleeps
+    /// until those three seconds have passed: no ciphertext can be made with a key it
+    /// removes.
     ///
     /// # Errors
     /// [`crate::Error::Trim`] naming the broken rule; store errors.
@@ -142,7 +160,19 @@ impl StoredKeyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn trim(&self, min_available_version: u32) -> Result<()> {
-        self.update(|r| r.keyring.trim(min_available_version))
+        loop {
+            let wait = self.update(|r| {
+                let wait = r.usage.trim_wait(SystemTime::now(), TRIM_GRACE);
+                if wait.is_zero() {
+                    r.keyring.trim(min_available_version)?;
+                }
+                Ok(wait) // a write that changed nothing is harmless
+            })?;
+            if wait.is_zero() {
+                return Ok(());
+            }
+            std::thread::sleep(wait);
+        }
     }
 
     /// Allows export and backup from now on (one-way), stored durably.

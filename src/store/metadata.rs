@@ -113,10 +113,10 @@ impl StoredKeyring {
         })
     }
 
-    /// As [`Keyring::to_vault_export`].
+    /// As [`crate::Keyring::to_vault_export`].
     ///
     /// # Errors
-    /// [`Error::NotExportable`] unless the keyring is exportable.
+    /// [`crate::Error::NotExportable`] unless the keyring is exportable.
     ///
     /// ```
     /// # use transit_keyring::{Error, KeyType, RootKey, Store};

@@ -1,17 +1,17 @@
-//! [`StoredKeyring`]: a keyring of a [`Store`], with the in-memory [`Keyring`]'s API.
+//! [`StoredKeyring`]: a keyring of a [`Store`], with the in-memory [`crate::Keyring`]'s API.
 //! Reads and encryption use an in-memory copy; every change is a locked read-modify-write
 //! of the keyring's file. Changes are in `store/configure.rs`.
 
 use core::fmt;
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use super::Store;
+use super::clock::{FRESHNESS, coarse_now, rotation_due_at};
 use super::record::Record;
 use super::usage::{BlockSizer, Lease};
 use crate::error::{Error, Result};
-use crate::keyring::Keyring;
 use crate::options::Options;
 use crate::secret::Plaintext;
 
@@ -51,17 +51,23 @@ pub(super) struct State {
     pub(super) leases: BTreeMap<u32, Lease>,
     /// When the latest version is due for time-based rotation.
     pub(super) rotate_after: Option<SystemTime>,
+    /// The generation of the keyring file this copy was read from.
+    generation: u64,
+    /// Until when this copy may be used without checking the file for changes.
+    fresh_until: SystemTime,
     sizer: BlockSizer,
 }
 
 impl StoredKeyring {
-    pub(super) fn new(store: Store, record: Record) -> Self {
+    pub(super) fn new(store: Store, generation: u64, record: Record) -> Self {
         let name = record.keyring.name.clone();
         let rotate_after = rotation_due_at(&record.keyring);
         let state = State {
             record,
             leases: BTreeMap::new(),
             rotate_after,
+            generation,
+            fresh_until: SystemTime::now() + FRESHNESS,
             sizer: BlockSizer::new(),
         };
         Self {
@@ -101,10 +107,10 @@ impl StoredKeyring {
         self.read_state().record.keyring.latest_version
     }
 
-    /// As [`Keyring::encrypt`], counted against the version's usage limit.
+    /// As [`crate::Keyring::encrypt`], counted against the version's usage limit.
     ///
     /// # Errors
-    /// As [`Keyring::encrypt`]; store errors if a rotation or reservation cannot be
+    /// As [`crate::Keyring::encrypt`]; store errors if a rotation or reservation cannot be
     /// written (then nothing was encrypted).
     ///
     /// ```
@@ -119,10 +125,10 @@ impl StoredKeyring {
         self.encrypt_with(plaintext, &Options::new())
     }
 
-    /// As [`Keyring::encrypt_with`], counted against the version's usage limit.
+    /// As [`crate::Keyring::encrypt_with`], counted against the version's usage limit.
     ///
     /// # Errors
-    /// As [`Keyring::encrypt_with`]; [`Error::UsageLimitReached`] if `key_version` names a
+    /// As [`crate::Keyring::encrypt_with`]; [`Error::UsageLimitReached`] if `key_version` names a
     /// version that has used up its limit; store errors.
     ///
     /// ```
@@ -146,10 +152,10 @@ impl StoredKeyring {
         }
     }
 
-    /// As [`Keyring::decrypt`]. A version newer than this handle knows makes it reload once.
+    /// As [`crate::Keyring::decrypt`]. A version newer than this handle knows makes it reload once.
     ///
     /// # Errors
-    /// As [`Keyring::decrypt`].
+    /// As [`crate::Keyring::decrypt`].
     ///
     /// ```
     /// # use transit_keyring::{Error, KeyType, RootKey, Store};
@@ -164,11 +170,11 @@ impl StoredKeyring {
         self.decrypt_with(ciphertext, &Options::new())
     }
 
-    /// As [`Keyring::decrypt_with`]. A version newer than this handle knows makes it reload
+    /// As [`crate::Keyring::decrypt_with`]. A version newer than this handle knows makes it reload
     /// once.
     ///
     /// # Errors
-    /// As [`Keyring::decrypt_with`].
+    /// As [`crate::Keyring::decrypt_with`].
     ///
     /// ```
     /// # use transit_keyring::{Error, KeyType, Options, RootKey, Store};
@@ -198,7 +204,7 @@ impl StoredKeyring {
         }
     }
 
-    /// As [`Keyring::rewrap`]; the new ciphertext counts against the usage limit.
+    /// As [`crate::Keyring::rewrap`]; the new ciphertext counts against the usage limit.
     ///
     /// # Errors
     /// As [`StoredKeyring::decrypt`] and [`StoredKeyring::encrypt`].
@@ -217,7 +223,7 @@ impl StoredKeyring {
         self.rewrap_with(ciphertext, &Options::new())
     }
 
-    /// As [`Keyring::rewrap_with`]; the new ciphertext counts against the usage limit.
+    /// As [`crate::Keyring::rewrap_with`]; the new ciphertext counts against the usage limit.
     ///
     /// # Errors
     /// As [`StoredKeyring::rewrap`].
@@ -256,8 +262,8 @@ impl StoredKeyring {
     /// ```
     pub fn reload(&self) -> Result<()> {
         let mut state = self.write_state();
-        let record = self.inner.store.read(&self.inner.name)?;
-        install(&mut state, record);
+        let (generation, record) = self.inner.store.read(&self.inner.name)?;
+        install(&mut state, generation, record);
         Ok(())
     }
 
@@ -265,8 +271,9 @@ impl StoredKeyring {
     /// rotation is due; `None` sends the caller to [`StoredKeyring::renew`].
     fn try_encrypt(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Option<String>> {
         let state = self.read_state();
-        // Only keyrings with an auto-rotate period read the clock, and a cheap one.
-        if state.rotate_after.is_some_and(|due| coarse_now() >= due) {
+        // One read of a cheap clock: is this copy still fresh, and is no rotation due?
+        let now = coarse_now();
+        if now >= state.fresh_until || state.rotate_after.is_some_and(|due| now >= due) {
             return Ok(None);
         }
         let keyring = &state.record.keyring;
@@ -281,11 +288,14 @@ impl StoredKeyring {
         }
     }
 
-    /// The slow path: reload, rotate if the latest version is used up or due, and reserve
-    /// a block of encryptions durably.
+    /// The slow path: check the file for changes, rotate if the latest version is used up
+    /// or due, and reserve a block of encryptions durably.
     fn renew(&self, requested: u32) -> Result<()> {
         let mut state = self.write_state();
         let now = SystemTime::now();
+        if now >= state.fresh_until {
+            self.refresh(&mut state)?;
+        }
         let due = state.rotate_after.is_some_and(|t| now >= t);
         if let Ok(version) = state.record.keyring.encryption_version(requested) {
             if !due && state.leases.get(&version).is_some_and(|l| l.unused() > 0) {
@@ -293,29 +303,42 @@ impl StoredKeyring {
             }
         }
         let block = state.sizer.next_block(Instant::now());
-        let ((version, granted), record) = self.inner.store.modify(&self.inner.name, |r| {
-            let latest = r.keyring.latest_version;
-            if rotation_due_at(&r.keyring).is_some_and(|t| now >= t)
-                || r.usage.remaining(latest) == 0
-            {
-                r.keyring.rotate_at(now)?;
-            }
-            let version = r.keyring.encryption_version(requested)?;
-            match r.usage.reserve(version, block) {
-                0 => Err(Error::UsageLimitReached { version }),
-                granted => Ok((version, granted)),
-            }
-        })?;
+        let ((version, granted), generation, record) =
+            self.inner.store.modify(&self.inner.name, |r| {
+                let latest = r.keyring.latest_version;
+                if rotation_due_at(&r.keyring).is_some_and(|t| now >= t)
+                    || r.usage.remaining(latest) == 0
+                {
+                    r.keyring.rotate_at(now)?;
+                }
+                let version = r.keyring.encryption_version(requested)?;
+                match r.usage.reserve(version, block) {
+                    0 => Err(Error::UsageLimitReached { version }),
+                    granted => Ok((version, granted)),
+                }
+            })?;
+        install(&mut state, generation, record);
         state.leases.insert(version, Lease::new(granted));
-        install(&mut state, record);
+        Ok(())
+    }
+
+    /// Re-reads the keyring if its file changed since this copy was read; either way the
+    /// copy is fresh for another [`FRESHNESS`]. Checking costs one small file read.
+    fn refresh(&self, state: &mut State) -> Result<()> {
+        if self.inner.store.peek_generation(&self.inner.name) == Some(state.generation) {
+            state.fresh_until = SystemTime::now() + FRESHNESS;
+            return Ok(());
+        }
+        let (generation, record) = self.inner.store.read(&self.inner.name)?;
+        install(state, generation, record);
         Ok(())
     }
 
     /// Applies `f` to the keyring as stored now (re-read under the lock) and writes it.
     pub(super) fn update<T>(&self, f: impl FnOnce(&mut Record) -> Result<T>) -> Result<T> {
         let mut state = self.write_state();
-        let (value, record) = self.inner.store.modify(&self.inner.name, f)?;
-        install(&mut state, record);
+        let (value, generation, record) = self.inner.store.modify(&self.inner.name, f)?;
+        install(&mut state, generation, record);
         Ok(value)
     }
 
@@ -334,44 +357,19 @@ impl StoredKeyring {
     }
 }
 
-/// Replaces the in-memory copy; this handle's reservations stay valid (they are durable).
-fn install(state: &mut State, record: Record) {
+/// Replaces the in-memory copy. This handle's reservations stay valid (they are durable),
+/// unless the keyring was deleted and made anew: a version with another creation time is
+/// another key.
+fn install(state: &mut State, generation: u64, record: Record) {
+    let old = &state.record.keyring;
+    state.leases.retain(|v, _| {
+        let created = record.keyring.creation_time(*v);
+        created.is_some() && created == old.creation_time(*v)
+    });
     state.rotate_after = rotation_due_at(&record.keyring);
-    state
-        .leases
-        .retain(|v, _| record.keyring.keys.contains_key(v));
+    state.generation = generation;
+    state.fresh_until = SystemTime::now() + FRESHNESS;
     state.record = record;
-}
-
-/// The time, read cheaply: on Linux the coarse real-time clock (a memory read through the
-/// vDSO, a few milliseconds behind at most, so a rotation is at most that late), elsewhere
-/// [`SystemTime::now`]. Never ahead of `SystemTime::now`, so what it finds due, the
-/// precise clock of the slow path finds due too.
-fn coarse_now() -> SystemTime {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use rustix::time::{ClockId, clock_gettime};
-        let now = clock_gettime(ClockId::RealtimeCoarse);
-        if let (Ok(secs), Ok(nanos)) = (u64::try_from(now.tv_sec), u32::try_from(now.tv_nsec)) {
-            if let Some(now) = SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, nanos)) {
-                return now;
-            }
-        }
-    }
-    SystemTime::now()
-}
-
-/// When `keyring`'s latest version is due for time-based rotation (Vault skips imported
-/// keys that may not rotate).
-pub(super) fn rotation_due_at(keyring: &Keyring) -> Option<SystemTime> {
-    if keyring.auto_rotate_period.is_zero()
-        || (keyring.imported && !keyring.allow_imported_key_rotation)
-    {
-        return None;
-    }
-    keyring
-        .creation_time(keyring.latest_version)?
-        .checked_add(keyring.auto_rotate_period)
 }
 
 impl fmt::Debug for StoredKeyring {

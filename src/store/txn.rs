@@ -176,22 +176,23 @@ pub(crate) fn init_manifest(shared: &Shared) -> Result<()> {
 }
 
 impl Store {
-    /// Reads keyring `name` under the lock.
-    pub(crate) fn read(&self, name: &str) -> Result<Record> {
-        let txn = Txn::begin(&self.shared)?;
-        let (_, record) = txn.read(name)?.ok_or_else(|| Error::KeyringNotFound {
-            name: name.to_owned(),
-        })?;
-        Ok(record)
+    /// Reads keyring `name` and its file's generation under the lock.
+    pub(crate) fn read(&self, name: &str) -> Result<(u64, Record)> {
+        Txn::begin(&self.shared)?
+            .read(name)?
+            .ok_or_else(|| Error::KeyringNotFound {
+                name: name.to_owned(),
+            })
     }
 
     /// One read-modify-write of keyring `name`: locks, re-reads it from disk, applies `f`,
-    /// writes it durably. On error nothing is written.
+    /// writes it durably; returns `f`'s value, the new generation and the record. On error
+    /// nothing is written.
     pub(crate) fn modify<T>(
         &self,
         name: &str,
         f: impl FnOnce(&mut Record) -> Result<T>,
-    ) -> Result<(T, Record)> {
+    ) -> Result<(T, u64, Record)> {
         let mut txn = Txn::begin(&self.shared)?;
         let (generation, mut record) = txn.read(name)?.ok_or_else(|| Error::KeyringNotFound {
             name: name.to_owned(),
@@ -200,7 +201,15 @@ impl Store {
         record
             .usage
             .forget_below(record.keyring.min_available_version);
-        txn.write(name, &record, generation)?;
-        Ok((value, record))
+        let generation = txn.write(name, &record, generation)?;
+        Ok((value, generation, record))
+    }
+
+    /// The generation in keyring `name`'s file header, read without the lock or any
+    /// decryption: a cheap test of whether the file changed since it was last read (files
+    /// are replaced by rename, so a reader sees a whole one). `None` if it cannot be read.
+    pub(crate) fn peek_generation(&self, name: &str) -> Option<u64> {
+        let bytes = read_if_exists(&self.shared.dir.join(keyring_file(name))).ok()??;
+        peek(&bytes).map(|h| h.generation)
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,12 +26,16 @@ const BLOCKS_PER_LIMIT: u64 = 64;
 /// Blocks grow while a handle uses one up faster than this.
 const FAST_RENEWAL: Duration = Duration::from_secs(10);
 
-/// Store-only state of a keyring: the limit and each version's durable reservation.
+/// Store-only state of a keyring: the limit, each version's durable reservation, and when
+/// `min_encryption_version` was last raised (trim waits a grace period after that).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Usage {
     pub(crate) usage_limit: u64,
     /// Version → encryptions reserved so far (an upper bound of those performed).
     pub(crate) reserved: BTreeMap<u32, u64>,
+    /// Milliseconds since the Unix epoch; 0 if never raised.
+    #[serde(default)]
+    pub(crate) min_encryption_raised_ms: u64,
 }
 
 impl Default for Usage {
@@ -39,6 +43,7 @@ impl Default for Usage {
         Self {
             usage_limit: MAX_USAGE_LIMIT,
             reserved: BTreeMap::new(),
+            min_encryption_raised_ms: 0,
         }
     }
 }
@@ -74,6 +79,26 @@ impl Usage {
             self.reserved.insert(version, total);
         }
         granted
+    }
+
+    /// Records that `min_encryption_version` went up at `now`.
+    pub(crate) fn note_min_encryption_raised(&mut self, now: SystemTime) {
+        let ms = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        self.min_encryption_raised_ms = u64::try_from(ms).unwrap_or(u64::MAX);
+    }
+
+    /// How long a trim must still wait at `now` so that `grace` has passed since
+    /// `min_encryption_version` was last raised.
+    pub(crate) fn trim_wait(&self, now: SystemTime, grace: Duration) -> Duration {
+        let raised = SystemTime::UNIX_EPOCH
+            .checked_add(Duration::from_millis(self.min_encryption_raised_ms))
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        raised
+            .checked_add(grace)
+            .and_then(|until| until.duration_since(now).ok())
+            .unwrap_or(Duration::ZERO)
     }
 
     /// Forgets the counts of versions below `min_available_version` (trimmed away).
