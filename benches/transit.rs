@@ -35,10 +35,10 @@ fn encrypt(c: &mut Criterion) {
         let pt = vec![0x5a_u8; size];
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_function(BenchmarkId::new("raw-aes-256-gcm", size), |b| {
-            b.iter(|| raw.encrypt(nonce, black_box(pt.as_slice())).unwrap())
+            b.iter(|| raw.encrypt(nonce, black_box(pt.as_slice())).unwrap());
         });
         group.bench_function(BenchmarkId::new("keyring", size), |b| {
-            b.iter(|| keyring.encrypt(black_box(&pt)))
+            b.iter(|| keyring.encrypt(black_box(&pt)));
         });
     }
     group.finish();
@@ -55,10 +55,10 @@ fn decrypt(c: &mut Criterion) {
         let ct = keyring.encrypt(&pt).unwrap();
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_function(BenchmarkId::new("raw-aes-256-gcm", size), |b| {
-            b.iter(|| raw.decrypt(nonce, black_box(sealed.as_slice())).unwrap())
+            b.iter(|| raw.decrypt(nonce, black_box(sealed.as_slice())).unwrap());
         });
         group.bench_function(BenchmarkId::new("keyring", size), |b| {
-            b.iter(|| keyring.decrypt(black_box(&ct)))
+            b.iter(|| keyring.decrypt(black_box(&ct)));
         });
     }
     group.finish();
@@ -86,10 +86,10 @@ fn batch(c: &mut Criterion) {
                 .iter()
                 .map(|v| keyring.encrypt(v).unwrap())
                 .collect::<Vec<_>>()
-        })
+        });
     });
     group.bench_function("encrypt_batch", |b| {
-        b.iter(|| keyring.encrypt_batch(black_box(&items)).unwrap())
+        b.iter(|| keyring.encrypt_batch(black_box(&items)).unwrap());
     });
     group.finish();
 }
