@@ -367,3 +367,32 @@ fn trim_waits_until_no_process_can_still_encrypt_with_a_retired_version() {
             .any(|(c, at)| c.starts_with("vault:v2:") && *at > trimmed)
     );
 }
+
+#[test]
+fn another_process_raising_min_decryption_version_is_enforced_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(dir.path())
+        .create("ci-env", KeyType::Aes256Gcm96)
+        .unwrap();
+    let v1 = a.encrypt(b"x").unwrap();
+    let b = open(dir.path()).load("ci-env").unwrap();
+    b.set_min_decryption_version(b.rotate().unwrap()).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(a.decrypt(&v1).unwrap_err(), Error::VersionTooOld);
+}
+
+#[test]
+fn a_lowered_usage_limit_ends_other_processes_reservations() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(dir.path())
+        .create("ci-env", KeyType::Aes256Gcm96)
+        .unwrap();
+    a.encrypt(b"x").unwrap(); // reserves a block of 4096 for v1
+    open(dir.path())
+        .load("ci-env")
+        .unwrap()
+        .set_usage_limit(100)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(a.encrypt(b"x").unwrap().starts_with("vault:v2:"));
+}

@@ -68,7 +68,7 @@ impl StoredKeyring {
     /// The keyring's settings, versions, usage counts and rotation schedule.
     ///
     /// # Errors
-    /// None at present; reserved for metadata that needs the store.
+    /// Store errors, if the copy is over a second old and the file cannot be re-read.
     ///
     /// ```
     /// # use transit_keyring::{Error, KeyType, RootKey, Store};
@@ -79,6 +79,7 @@ impl StoredKeyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn metadata(&self) -> Result<KeyringMetadata> {
+        self.ensure_fresh()?;
         let state = self.read_state();
         let (keyring, usage) = (&state.record.keyring, &state.record.usage);
         let versions = keyring

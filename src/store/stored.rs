@@ -20,8 +20,9 @@ use crate::secret::Plaintext;
 ///
 /// Encryption counts against the version's usage limit (one atomic add; a durable
 /// reservation per block) and rotates the keyring first when the latest version has
-/// reached its limit or its `auto_rotate_period`. Other processes' changes are seen at this
-/// handle's next change or reservation, or at once with [`StoredKeyring::reload`].
+/// reached its limit or its `auto_rotate_period`. Other processes' changes are seen by
+/// this handle's next change, within a second by its encryptions, decryptions and
+/// [`StoredKeyring::metadata`], and at once after [`StoredKeyring::reload`].
 ///
 /// ```
 /// # use transit_keyring::{Error, KeyType, RootKey, Store};
@@ -187,6 +188,7 @@ impl StoredKeyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn decrypt_with(&self, ciphertext: &str, opts: &Options<'_>) -> Result<Plaintext> {
+        self.ensure_fresh()?; // another process may have raised min_decryption_version
         let first = self
             .read_state()
             .record
@@ -322,6 +324,18 @@ impl StoredKeyring {
         Ok(())
     }
 
+    /// Refreshes the copy if it is older than [`FRESHNESS`].
+    pub(super) fn ensure_fresh(&self) -> Result<()> {
+        if coarse_now() < self.read_state().fresh_until {
+            return Ok(());
+        }
+        let mut state = self.write_state();
+        if SystemTime::now() >= state.fresh_until {
+            self.refresh(&mut state)?;
+        }
+        Ok(())
+    }
+
     /// Re-reads the keyring if its file changed since this copy was read; either way the
     /// copy is fresh for another [`FRESHNESS`]. Checking costs one small file read.
     fn refresh(&self, state: &mut State) -> Result<()> {
@@ -362,9 +376,13 @@ impl StoredKeyring {
 /// another key.
 fn install(state: &mut State, generation: u64, record: Record) {
     let old = &state.record.keyring;
+    let usage = &record.usage;
     state.leases.retain(|v, _| {
         let created = record.keyring.creation_time(*v);
-        created.is_some() && created == old.creation_time(*v)
+        // A lowered usage limit also ends reservations that it leaves no room for.
+        created.is_some()
+            && created == old.creation_time(*v)
+            && usage.reserved(*v) <= usage.usage_limit
     });
     state.rotate_after = rotation_due_at(&record.keyring);
     state.generation = generation;
