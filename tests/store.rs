@@ -355,9 +355,10 @@ fn trim_waits_until_no_process_can_still_encrypt_with_a_retired_version() {
         "trim did not wait"
     );
     let made = encrypting.join().unwrap();
-    // The other process stops using v1 within a second of the raise: long before the trim.
+    // The other process stops using v1 within a second of the raise (two, for a slow
+    // machine): long before the trim.
     for (ciphertext, at) in &made {
-        if *at > raised + Duration::from_millis(1200) {
+        if *at > raised + Duration::from_secs(2) {
             assert_eq!(&*b.decrypt(ciphertext).unwrap(), b"x");
         }
     }
