@@ -375,3 +375,22 @@ fn a_root_key_rotation_cut_short_is_finished_by_rerunning_it() {
         );
     }
 }
+
+#[test]
+fn a_keyring_file_from_another_store_with_the_same_root_key_is_detected() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = open(one.path()).unwrap();
+    first
+        .create("ci-env", KeyType::Aes256Gcm96)
+        .unwrap()
+        .rotate()
+        .unwrap();
+    let second = open(two.path()).unwrap();
+    second.create("ci-env", KeyType::Aes256Gcm96).unwrap();
+    let path = second.dir().join("ci-env.keyring");
+    fs::copy(first.dir().join("ci-env.keyring"), &path).unwrap();
+    assert_eq!(
+        second.load("ci-env").unwrap_err(),
+        Error::StoreTampered { path }
+    );
+}

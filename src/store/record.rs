@@ -4,7 +4,8 @@
 //! store-only state (`{"usage_limit": 4294967296, "reserved": {"1": 4096}}`, no secrets),
 //! then the keyring in Vault's backup JSON (spec §8), the one serialization shared with
 //! [`crate::Keyring::to_vault_backup`]. The manifest's payload is JSON
-//! `{"keyrings": {"<name>": <generation>}}`, its own generation being in its header.
+//! `{"store_id": "<32 hex digits>", "keyrings": {"<name>": <generation>}}`, its own
+//! generation being in its header.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
@@ -60,14 +61,33 @@ impl Record {
     }
 }
 
-/// The manifest: the generation of every keyring file, the store's record of which files
-/// exist and how new each must be.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The manifest: the store's random id and the generation of every keyring file, the
+/// store's record of which files exist and how new each must be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Manifest {
+    /// 16 random bytes in hex, made with the store. Keyring files are sealed with it, so a
+    /// file copied from another store under the same root key does not authenticate.
+    pub(crate) store_id: String,
     pub(crate) keyrings: BTreeMap<String, u64>,
 }
 
 impl Manifest {
+    /// An empty manifest for a new store.
+    pub(crate) fn generate() -> Result<Self> {
+        let mut id = [0u8; 16];
+        crate::cipher::fill_random(&mut id)?;
+        let store_id = id.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Self {
+            store_id,
+            keyrings: BTreeMap::new(),
+        })
+    }
+
+    /// The name keyring `name`'s file is sealed under: `<store id>/<name>`.
+    pub(crate) fn sealed_name(&self, name: &str) -> String {
+        format!("{}/{name}", self.store_id)
+    }
+
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
         serde_json::to_vec(self)
             .map_err(|_| Error::InvalidDocument("manifest could not be written".to_owned()))

@@ -14,9 +14,10 @@
 //! | 36 + n | 16 | GCM tag |
 //!
 //! The sealing key is HKDF-SHA256(root key, info `transit-keyring store seal v1`). The
-//! associated data is bytes 0..24 followed by the file's name (the keyring name, or
-//! `manifest`), so a renamed or swapped file, a changed generation or kind, and any flipped
-//! byte all fail authentication.
+//! associated data is bytes 0..24 followed by the file's name: `manifest`, or
+//! `<store id>/<keyring name>` (the store id is 16 random bytes in hex, kept in the
+//! manifest). So a renamed or swapped file, one copied from another store, a changed
+//! generation or kind, and any flipped byte all fail authentication.
 #![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use std::path::Path;

@@ -71,7 +71,10 @@ impl<'a> Txn<'a> {
         let path = self.path(name);
         let sealed =
             read_if_exists(&path)?.ok_or(Error::StoreFileMissing { path: path.clone() })?;
-        let opened = self.sealer.open(&path, FileKind::Keyring, name, &sealed)?;
+        let sealed_name = self.manifest.sealed_name(name);
+        let opened = self
+            .sealer
+            .open(&path, FileKind::Keyring, &sealed_name, &sealed)?;
         if opened.generation < listed {
             return Err(Error::StoreRollback {
                 path,
@@ -93,9 +96,12 @@ impl<'a> Txn<'a> {
             _ => 0,
         };
         let generation = self.next_generation(replaced.max(orphan))?;
-        let sealed = self
-            .sealer
-            .seal(FileKind::Keyring, name, generation, &record.encode()?)?;
+        let sealed = self.sealer.seal(
+            FileKind::Keyring,
+            &self.manifest.sealed_name(name),
+            generation,
+            &record.encode()?,
+        )?;
         write_atomic(&self.shared.dir, &keyring_file(name), &sealed)?;
         self.manifest.keyrings.insert(name.to_owned(), generation);
         self.write_manifest(generation)?;
@@ -120,13 +126,27 @@ impl<'a> Txn<'a> {
             let sealed =
                 read_if_exists(&path)?.ok_or(Error::StoreFileMissing { path: path.clone() })?;
             if peek(&sealed).is_some_and(|h| h.key_id == new.key_id()) {
-                new.open(&path, FileKind::Keyring, &name, &sealed)?;
+                new.open(
+                    &path,
+                    FileKind::Keyring,
+                    &self.manifest.sealed_name(&name),
+                    &sealed,
+                )?;
                 continue;
             }
-            let opened = self.sealer.open(&path, FileKind::Keyring, &name, &sealed)?;
+            let opened = self.sealer.open(
+                &path,
+                FileKind::Keyring,
+                &self.manifest.sealed_name(&name),
+                &sealed,
+            )?;
             // The same generation: the manifest entry stays true for the re-sealed file.
-            let resealed =
-                new.seal(FileKind::Keyring, &name, opened.generation, &opened.payload)?;
+            let resealed = new.seal(
+                FileKind::Keyring,
+                &self.manifest.sealed_name(&name),
+                opened.generation,
+                &opened.payload,
+            )?;
             write_atomic(&self.shared.dir, &keyring_file(&name), &resealed)?;
         }
         let generation = self.next_generation(0)?;
@@ -168,7 +188,7 @@ pub(crate) fn init_manifest(shared: &Shared) -> Result<()> {
         FileKind::Manifest,
         MANIFEST_FILE,
         1,
-        &Manifest::default().encode()?,
+        &Manifest::generate()?.encode()?,
     )?;
     write_atomic(&shared.dir, MANIFEST_FILE, &sealed)?;
     shared.note_manifest(1);
