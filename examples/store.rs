@@ -83,10 +83,8 @@ fn main() -> Result<(), Error> {
     let saved = store_dir.with_extension("last-ciphertext.txt");
     if let Ok(previous) = std::fs::read_to_string(&saved) {
         let plaintext = keyring.decrypt(previous.trim())?;
-        println!(
-            "previous run's secret: {:?}",
-            String::from_utf8_lossy(&plaintext)
-        );
+        // Never print a secret, not even in an example: its length proves the point.
+        println!("previous run's secret decrypts: {} bytes", plaintext.len());
     }
 
     let ciphertext = keyring.encrypt(b"db-password=hunter2")?;
