@@ -68,7 +68,8 @@ fn load_or_create(store: &Store, name: &str) -> Result<StoredKeyring, Error> {
 }
 
 fn main() -> Result<(), Error> {
-    let base = std::env::temp_dir().join("transit-keyring-example");
+    // Inside this checkout's target/: a fresh clone starts with a fresh store.
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/store-example");
     std::fs::create_dir_all(&base).map_err(|e| Error::StoreIo {
         path: base.clone(),
         kind: e.kind(),
