@@ -5,8 +5,11 @@
 // Helpers outside #[test] fns unwrap and panic too: a failing test is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
+use common::{assert_no_secret, spellings};
 use transit_keyring::{
     Error, Kdf, KeyType, Keyring, KeyringBuilder, Options, TrimRule, hazmat::encrypt_with_nonce,
 };
@@ -15,47 +18,6 @@ use transit_keyring::{
 const PLAINTEXT: &[u8] = b"correct horse battery staple 4f9e";
 const ASSOCIATED_DATA: &[u8] = b"associated-data-7d21";
 const CONTEXT: &[u8] = b"context-project-91c3";
-
-/// Every way a formatter could spell `secret`, whole and by its first 12 bytes.
-fn spellings(secret: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for (part, bytes) in [
-        ("whole", secret),
-        ("prefix", &secret[..12.min(secret.len())]),
-    ] {
-        out.push((format!("{part} raw"), bytes.to_vec()));
-        out.push((format!("{part} hex"), hex::encode(bytes).into_bytes()));
-        out.push((format!("{part} HEX"), hex::encode_upper(bytes).into_bytes()));
-        out.push((
-            format!("{part} base64"),
-            STANDARD_NO_PAD.encode(bytes).into_bytes(),
-        ));
-        out.push((
-            format!("{part} base64url"),
-            URL_SAFE_NO_PAD.encode(bytes).into_bytes(),
-        ));
-        // `{:?}` of a byte slice, without the closing bracket so a prefix matches too.
-        let list = format!("{bytes:?}");
-        out.push((
-            format!("{part} byte list"),
-            list.trim_end_matches(']').as_bytes().to_vec(),
-        ));
-    }
-    out
-}
-
-/// Panics if `output` contains any spelling of any secret.
-fn assert_no_secret(what: &str, output: &str, secrets: &[(&str, &[u8])]) {
-    for (name, secret) in secrets {
-        for (spelling, needle) in spellings(secret) {
-            let found = output
-                .as_bytes()
-                .windows(needle.len())
-                .any(|w| w == needle.as_slice());
-            assert!(!found, "{what} shows {name} ({spelling}): {output}");
-        }
-    }
-}
 
 /// Every key of an exportable keyring, decoded from its Vault export document.
 fn exported_keys(keyring: &Keyring) -> Vec<Vec<u8>> {

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use transit_keyring::Keyring;
 
 /// One block of a vector file: its `NAME = value` lines, in order, and where it starts.
@@ -253,4 +255,45 @@ pub fn vault_keyrings() -> BTreeMap<String, Keyring> {
 /// The vectors of `tests/data/vault_ciphertexts.txt`.
 pub fn vault_ciphertexts() -> Vec<Case> {
     read_blocks("tests/data/vault_ciphertexts.txt")
+}
+
+/// Every way a formatter could spell `secret`, whole and by its first 12 bytes.
+pub fn spellings(secret: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (part, bytes) in [
+        ("whole", secret),
+        ("prefix", &secret[..12.min(secret.len())]),
+    ] {
+        out.push((format!("{part} raw"), bytes.to_vec()));
+        out.push((format!("{part} hex"), hex::encode(bytes).into_bytes()));
+        out.push((format!("{part} HEX"), hex::encode_upper(bytes).into_bytes()));
+        out.push((
+            format!("{part} base64"),
+            STANDARD_NO_PAD.encode(bytes).into_bytes(),
+        ));
+        out.push((
+            format!("{part} base64url"),
+            URL_SAFE_NO_PAD.encode(bytes).into_bytes(),
+        ));
+        // `{:?}` of a byte slice, without the closing bracket so a prefix matches too.
+        let list = format!("{bytes:?}");
+        out.push((
+            format!("{part} byte list"),
+            list.trim_end_matches(']').as_bytes().to_vec(),
+        ));
+    }
+    out
+}
+
+/// Panics if `output` contains any spelling of any secret.
+pub fn assert_no_secret(what: &str, output: &str, secrets: &[(&str, &[u8])]) {
+    for (name, secret) in secrets {
+        for (spelling, needle) in spellings(secret) {
+            let found = output
+                .as_bytes()
+                .windows(needle.len())
+                .any(|w| w == needle.as_slice());
+            assert!(!found, "{what} shows {name} ({spelling}): {output}");
+        }
+    }
 }
