@@ -22,16 +22,38 @@ pub(crate) fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Creates the store directory (mode 0700) if it does not exist.
+/// Creates the store directory (mode 0700) if it does not exist, with any missing parents,
+/// and fsyncs the parent of each directory it made: until then a power loss can take the
+/// new directory away, and with it files written into it and fsynced.
 pub(crate) fn create_dir(dir: &Path) -> Result<()> {
+    // Directories missing now, deepest first; each one's parent gets an fsync once made.
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && fs::symlink_metadata(d).is_err())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
     match fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
     {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(io_error(dir)(e)),
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io_error(dir)(e)),
+    }
+    for made in missing.iter().rev() {
+        sync_dir(parent_dir(made))?;
+    }
+    Ok(())
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+pub(crate) fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
     }
 }
 
@@ -123,11 +145,20 @@ fn write_new(path: &PathBuf, bytes: &[u8]) -> Result<()> {
     file.sync_all().map_err(&io)
 }
 
-/// Makes a rename or unlink in `dir` durable.
-fn sync_dir(dir: &Path) -> Result<()> {
+/// Makes a rename, link, unlink or mkdir in `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(test)]
+    SYNCED_DIRS.with_borrow_mut(|synced| synced.push(dir.to_owned()));
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_error(dir))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Directories this thread fsynced, so tests can check a step that no crash test can.
+    pub(crate) static SYNCED_DIRS: std::cell::RefCell<Vec<PathBuf>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]
@@ -141,6 +172,23 @@ mod tests {
         write_atomic(dir.path(), "f", b"two").unwrap();
         assert_eq!(fs::read(dir.path().join("f")).unwrap(), b"two");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_new_store_directory_is_synced_into_each_parent_it_was_made_in() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().unwrap();
+        let store = base.path().join("a").join("store");
+        SYNCED_DIRS.take();
+        create_dir(&store).unwrap();
+        assert_eq!(
+            SYNCED_DIRS.take(),
+            [base.path().to_owned(), base.path().join("a")]
+        );
+        let mode = fs::metadata(&store).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        create_dir(&store).unwrap(); // exists: nothing to make durable
+        assert!(SYNCED_DIRS.take().is_empty());
     }
 
     #[test]
