@@ -155,8 +155,7 @@ impl Keyring {
     }
 
     fn encrypt_item(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Encrypted> {
-        let key_version = self.encryption_version(opts.key_version)?;
-        let ciphertext = self.encrypt_with(plaintext, &opts.key_version(key_version))?;
+        let (ciphertext, key_version) = self.encrypt_versioned(plaintext, opts)?;
         Ok(Encrypted {
             ciphertext,
             key_version,

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use crate::error::{Error, Result};
+use crate::secret::KeyMaterial;
 use crate::version::parse_go_int;
 
 /// Go's `base64.StdEncoding`: padded output; padding required on input, trailing bits not
@@ -101,12 +102,20 @@ pub(crate) fn decode_body(body: &str) -> Result<Vec<u8>> {
         return Ok(bytes);
     }
     let decoded = if body.contains(['\r', '\n']) {
-        let cleaned: String = body.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-        GO_STD.decode(cleaned)
+        // Sized up front and zeroized: for key fields this copy is key text.
+        let mut cleaned = zeroize::Zeroizing::new(String::with_capacity(body.len()));
+        cleaned.extend(body.chars().filter(|c| !matches!(c, '\r' | '\n')));
+        GO_STD.decode(cleaned.as_bytes())
     } else {
         GO_STD.decode(body)
     };
     decoded.map_err(|_| Error::InvalidBase64)
+}
+
+/// Key bytes from Go-style base64 text (as Vault writes `[]byte` fields), with no stray copy.
+pub(crate) fn decode_key(text: &str) -> Result<KeyMaterial> {
+    let bytes = zeroize::Zeroizing::new(decode_body(text)?);
+    Ok(KeyMaterial::from_slice(&bytes))
 }
 
 /// Padded base64 length of `n` bytes (saturating: only a capacity hint).

@@ -152,11 +152,8 @@ impl Keyring {
     /// ```
     pub fn datakey(&self, bits: u32, opts: &Options<'_>) -> Result<DataKey> {
         let len = key_len(bits)?;
-        // Resolve the version first, so the reported version is the one that encrypts.
-        let key_version = self.encryption_version(opts.key_version)?;
-        let opts = opts.key_version(key_version);
         let plaintext = random_key(len)?;
-        let ciphertext = self.encrypt_with(plaintext.expose_secret(), &opts)?;
+        let (ciphertext, key_version) = self.encrypt_versioned(plaintext.expose_secret(), opts)?;
         Ok(DataKey {
             plaintext,
             ciphertext,

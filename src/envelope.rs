@@ -187,8 +187,7 @@ impl Envelope {
     ) -> Result<u32> {
         let header = Header::read(&mut reader)?;
         let (data_key, _) = header.unwrap_data_key(keyring, opts)?;
-        let key_version = keyring.encryption_version(opts.key_version)?;
-        let wrapped = keyring.encrypt_with(&data_key, &opts.key_version(key_version))?;
+        let (wrapped, key_version) = keyring.encrypt_versioned(&data_key, opts)?;
         drop(data_key);
         let header = header.with_wrapped(wrapped)?.to_bytes()?;
         writer.write_all(&header).map_err(error_from_io)?;

@@ -175,6 +175,13 @@ pub enum Error {
     /// The HMAC names a version below `min_decryption_version`.
     #[error("cannot verify HMAC: version is too old (disallowed by policy)")]
     HmacVerifyVersionTooOld,
+    /// A time outside years 0000–9999, which Vault's JSON cannot carry.
+    #[error("time outside the years 0000 to 9999")]
+    InvalidTime,
+    /// Encryption with associated data on a convergent keyring: the convergent nonce does not
+    /// cover associated data, so two values differing only there would share a nonce.
+    #[error("associated data is not allowed with convergent encryption (it would repeat a nonce)")]
+    ConvergentAssociatedData,
     /// The operating system's random number generator failed.
     #[error("unable to read from the random source")]
     Entropy,

@@ -140,7 +140,8 @@ impl Keyring {
     /// Adds a version with a fresh random key and HMAC key; returns its number.
     ///
     /// # Errors
-    /// [`Error::VersionOverflow`] past `u32::MAX` versions; [`Error::Entropy`].
+    /// [`Error::VersionOverflow`] past `u32::MAX` versions; [`Error::Entropy`];
+    /// [`Error::ImportedKeyRotation`] for an imported key that does not allow rotation.
     ///
     /// ```
     /// let mut keyring = transit_keyring::Keyring::generate("k", Default::default())?;
@@ -155,7 +156,8 @@ impl Keyring {
     /// that keep their own clock).
     ///
     /// # Errors
-    /// As [`Keyring::rotate`].
+    /// As [`Keyring::rotate`], and [`Error::InvalidTime`] for a `now` outside the years
+    /// 0000–9999 (Vault's JSON cannot carry it).
     ///
     /// ```
     /// let mut keyring = transit_keyring::Keyring::generate("k", Default::default())?;
@@ -170,6 +172,7 @@ impl Keyring {
                 name: self.name.clone(),
             });
         }
+        backup::time_text::check(now)?; // a time Vault's JSON cannot hold would strand the key
         let next = version::next(self.latest_version)?;
         // New convergent keyrings mint v3 entries; legacy policies keep their own scheme.
         let convergent_version = if self.convergent_encryption

@@ -92,3 +92,47 @@ impl fmt::Debug for Plaintext {
         f.write_str("Plaintext([REDACTED])")
     }
 }
+
+/// Serializes `value` as compact JSON into a zeroizing buffer that leaves no copy behind:
+/// when it must grow, the bytes move to a new zeroizing allocation and the old one is zeroed
+/// (a plain `Vec` would free its old buffers with key text still in them).
+pub(crate) fn to_json_zeroizing<T: serde::Serialize>(
+    value: &T,
+    capacity_hint: usize,
+) -> serde_json::Result<Zeroizing<Vec<u8>>> {
+    let mut writer = ZeroizingWriter(Zeroizing::new(Vec::with_capacity(capacity_hint)));
+    serde_json::to_writer(&mut writer, value)?;
+    Ok(writer.0)
+}
+
+/// An `io::Write` over a zeroizing vector that never reallocates in place.
+struct ZeroizingWriter(Zeroizing<Vec<u8>>);
+
+impl std::io::Write for ZeroizingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let needed = self.0.len().saturating_add(buf.len());
+        if needed > self.0.capacity() {
+            let mut grown = Zeroizing::new(Vec::with_capacity(needed.saturating_mul(2)));
+            grown.extend_from_slice(&self.0);
+            self.0 = grown; // the old buffer is zeroed as it drops
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_json_zeroizing;
+
+    #[test]
+    fn json_writer_grows_without_losing_bytes() {
+        let value: Vec<String> = (0..500).map(|i| format!("entry-{i}")).collect();
+        let json = to_json_zeroizing(&value, 1).unwrap();
+        assert_eq!(*json, serde_json::to_vec(&value).unwrap());
+    }
+}

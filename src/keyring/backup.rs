@@ -12,13 +12,13 @@ use zeroize::Zeroizing;
 
 use super::{KeyEntry, Keyring};
 use crate::cipher::KeyType;
-use crate::ciphertext::{GO_STD, Template};
+use crate::ciphertext::{GO_STD, Template, decode_body, decode_key};
 use crate::derive::Kdf;
 use crate::error::{Error, Result};
-use crate::secret::KeyMaterial;
+use crate::secret::{KeyMaterial, to_json_zeroizing};
 
 mod doc;
-mod time_text;
+pub(super) mod time_text;
 
 use doc::{EntryDoc, InfoDoc, KeyData, PolicyDoc};
 
@@ -44,9 +44,9 @@ impl Keyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn from_vault_backup(blob: &str) -> Result<Self> {
+        // Go's decoder, as Vault's: padded standard base64, line breaks skipped.
         let json = Zeroizing::new(
-            GO_STD
-                .decode(blob.trim())
+            decode_body(blob.trim())
                 .map_err(|_| Error::InvalidDocument("backup is not base64".to_owned()))?,
         );
         let mut keyring = Self::from_backup_json(&json)?;
@@ -90,17 +90,22 @@ impl Keyring {
         backup_info: Option<(SystemTime, u32)>,
     ) -> Result<Zeroizing<Vec<u8>>> {
         let working = self.keys.range(self.min_decryption_version..);
+        // Vault indexes its archive by `version - min_available_version`; `keys` always runs
+        // without a gap from max(min_available_version, 1) to the latest version.
         let mut archive = Vec::with_capacity(self.keys.len().saturating_add(1));
         if self.min_available_version == 0 {
             archive.push(EntryDoc::placeholder()); // Vault's dummy slot for "version 0"
         }
-        archive.extend(self.keys.values().map(EntryDoc::from_entry));
+        for entry in self.keys.values() {
+            archive.push(EntryDoc::from_entry(entry)?);
+        }
+        let working = working
+            .map(|(v, e)| Ok((v.to_string(), EntryDoc::from_entry(e)?)))
+            .collect::<Result<_>>()?;
         let data = KeyData {
             policy: PolicyDoc {
                 name: self.name.clone(),
-                keys: working
-                    .map(|(v, e)| (v.to_string(), EntryDoc::from_entry(e)))
-                    .collect(),
+                keys: working,
                 derived: self.kdf.is_some(),
                 kdf: i64::from(self.kdf.unwrap_or(Kdf::HmacSha256Counter).vault_number()),
                 convergent_encryption: self.convergent_encryption,
@@ -114,8 +119,8 @@ impl Keyring {
                 deletion_allowed: self.deletion_allowed,
                 convergent_version: self.convergent_version,
                 key_type: i64::from(self.key_type.vault_type_number()),
-                backup_info: backup_info.map(InfoDoc::from_pair),
-                restore_info: self.restore_info.map(InfoDoc::from_pair),
+                backup_info: backup_info.map(InfoDoc::from_pair).transpose()?,
+                restore_info: self.restore_info.map(InfoDoc::from_pair).transpose()?,
                 allow_plaintext_backup: self.allow_plaintext_backup,
                 version_template: self.template.to_template_string(),
                 storage_prefix: String::new(),
@@ -127,12 +132,16 @@ impl Keyring {
             },
             archived_keys: Some(doc::ArchiveDoc { keys: archive }),
         };
-        let mut json = Zeroizing::new(serde_json::to_vec(&data).map_err(|e| {
-            Error::InvalidDocument(format!(
-                "backup JSON could not be written ({:?})",
-                e.classify()
-            ))
-        })?);
+        // Room for every entry's two base64 keys and fields, so the buffer rarely grows (and
+        // when it does, the old one is zeroed).
+        let hint = self
+            .keys
+            .len()
+            .saturating_mul(2)
+            .saturating_add(1)
+            .saturating_mul(512);
+        let mut json = to_json_zeroizing(&data, hint)
+            .map_err(|_| Error::InvalidDocument("backup JSON could not be written".to_owned()))?;
         json.push(b'\n');
         Ok(json)
     }
@@ -162,24 +171,48 @@ impl Keyring {
             ));
         }
         let archive = data.archived_keys.map(|a| a.keys).unwrap_or_default();
-        let mut keys = BTreeMap::new();
-        for version in min_available.max(1)..=latest {
-            let from_archive = usize::try_from(version - min_available)
+        // Every key the document holds, by version: archive slots (index = version -
+        // min_available_version), then the working set. Empty slots (Vault's dummy slot 0, or
+        // a null key) hold nothing. Bounded by the document's size, not by version numbers.
+        let mut present: BTreeMap<u32, &EntryDoc> = BTreeMap::new();
+        for (index, doc) in archive.iter().enumerate() {
+            let version = u32::try_from(index)
                 .ok()
-                .and_then(|i| archive.get(i));
-            let doc = p.keys.get(&version.to_string()).or(from_archive);
-            match doc {
-                Some(doc) => {
-                    keys.insert(version, doc.to_entry(key_type, version)?);
+                .and_then(|i| i.checked_add(min_available));
+            if let Some(version) = version.filter(|v| (1..=latest).contains(v)) {
+                if doc.key.is_some() {
+                    present.insert(version, doc);
                 }
-                // Vault only ever loses versions by trimming, and a working-set key is vital.
-                None if version >= min_decryption => {
-                    return Err(Error::InvalidDocument(format!(
-                        "backup lacks key version {version}"
-                    )));
-                }
-                None => {}
             }
+        }
+        for (field, doc) in &p.keys {
+            let version = field
+                .parse::<u32>()
+                .ok()
+                .filter(|v| (1..=latest).contains(v));
+            if let (Some(version), Some(_)) = (version, &doc.key) {
+                present.insert(version, doc);
+            }
+        }
+        // Versions must run without a gap from the lowest one held to the latest, and that
+        // must cover the working set: a missing working-set key would lose ciphertexts.
+        let lowest = present.keys().next().copied().unwrap_or(latest);
+        let span = u64::from(latest - lowest) + 1;
+        if present.len() as u64 != span || lowest > min_decryption {
+            return Err(Error::InvalidDocument(
+                "backup lacks a key version between its lowest and latest".to_owned(),
+            ));
+        }
+        // Versions below the lowest held one are gone, as after a trim (a Vault backup that
+        // lost its archive, or an export's missing history).
+        let min_available = if lowest > min_available.max(1) {
+            lowest
+        } else {
+            min_available
+        };
+        let mut keys = BTreeMap::new();
+        for (version, doc) in present {
+            keys.insert(version, doc.to_entry(key_type, version)?);
         }
         Ok(Self {
             name: p.name,
@@ -225,36 +258,39 @@ fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> R
 }
 
 impl EntryDoc {
-    fn from_entry(entry: &KeyEntry) -> Self {
+    fn from_entry(entry: &KeyEntry) -> Result<Self> {
+        // `encode` allocates the exact length once: no stray copy of the key text.
         let b64 = |k: &KeyMaterial| Some(Zeroizing::new(GO_STD.encode(k.expose_secret())));
-        Self {
+        Ok(Self {
             key: b64(&entry.key),
             hmac_key: if entry.hmac_key.is_empty() {
                 None
             } else {
                 b64(&entry.hmac_key)
             },
-            time: time_text::format(entry.creation_time),
+            time: time_text::format(entry.creation_time)?,
             creation_time: time_text::unix_seconds(entry.creation_time),
             convergent_version: entry.convergent_version,
             ..Self::default()
-        }
+        })
     }
 
     fn to_entry(&self, key_type: KeyType, version: u32) -> Result<KeyEntry> {
         let decode = |field: &Option<Zeroizing<String>>, what: &str| -> Result<KeyMaterial> {
             let text = field.as_ref().map(|s| s.as_str()).unwrap_or_default();
-            let bytes = Zeroizing::new(GO_STD.decode(text).map_err(|_| {
+            decode_key(text).map_err(|_| {
                 Error::InvalidDocument(format!("{what} of version {version} is not base64"))
-            })?);
-            Ok(KeyMaterial::from_slice(&bytes))
+            })
         };
         let creation_time = if self.time.is_empty() {
-            SystemTime::UNIX_EPOCH
-                + Duration::from_secs(u64::try_from(self.creation_time).unwrap_or(0))
+            u64::try_from(self.creation_time)
+                .ok()
+                .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)))
+                .ok_or(Error::InvalidTime)?
         } else {
             time_text::parse(&self.time)?
         };
+        time_text::check(creation_time)?;
         KeyEntry::new(
             key_type,
             decode(&self.key, "key")?,

@@ -4,7 +4,7 @@
 use zeroize::Zeroizing;
 
 use super::{KeyEntry, Keyring};
-use crate::cipher::{Aead, NONCE_LEN, random_nonce};
+use crate::cipher::{Aead, random_nonce};
 use crate::ciphertext::decode_body;
 use crate::derive::convergent_nonce;
 use crate::error::{Error, Result};
@@ -35,7 +35,8 @@ impl Keyring {
     /// [`Error::EncryptVersionTooNew`] / [`Error::EncryptVersionTooOld`] for a `key_version`
     /// above the latest or below `min_encryption_version`; [`Error::NoSuchKeyVersion`] for a
     /// trimmed one; [`Error::MissingContext`] on a derived keyring without context;
-    /// [`Error::Entropy`].
+    /// [`Error::ConvergentAssociatedData`] for associated data on a convergent keyring
+    /// (stricter than Vault, whose convergent nonce would then repeat); [`Error::Entropy`].
     ///
     /// ```
     /// use transit_keyring::{Kdf, Keyring, Options};
@@ -46,9 +47,20 @@ impl Keyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn encrypt_with(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<String> {
+        self.encrypt_versioned(plaintext, opts)
+            .map(|(ciphertext, _)| ciphertext)
+    }
+
+    /// [`Keyring::encrypt_with`], also giving the version that encrypted (for batch results,
+    /// data keys and envelope headers).
+    pub(crate) fn encrypt_versioned(
+        &self,
+        plaintext: &[u8],
+        opts: &Options<'_>,
+    ) -> Result<(String, u32)> {
         let version = self.encryption_version(opts.key_version)?;
         let body = self.seal_version(version, plaintext, opts)?;
-        Ok(self.template.format(version, &body))
+        Ok((self.template.format(version, &body), version))
     }
 
     /// Decrypts a `vault:vN:` ciphertext made without associated data or context.
@@ -196,7 +208,13 @@ impl Keyring {
             return Ok(body);
         };
         let enc_len = self.key_type.key_len();
-        let (key, nonce) = match self.convergent_scheme(version) {
+        let scheme = self.convergent_scheme(version);
+        if scheme != 0 && !opts.associated_data.is_empty() {
+            // Vault allows it, but its convergent nonce ignores associated data: the same value
+            // under two associated data would share a nonce, which leaks GCM's hash key.
+            return Err(Error::ConvergentAssociatedData);
+        }
+        let (key, nonce) = match scheme {
             0 => (
                 kdf.derive(entry.key.expose_secret(), opts.context, enc_len)?,
                 random_nonce()?,
@@ -247,9 +265,7 @@ impl Keyring {
                 &derived
             }
         };
-        if body.len() < NONCE_LEN {
-            return Err(Error::InvalidCiphertextLength);
-        }
+        // A body shorter than a nonce is Vault's `invalid ciphertext length` (checked inside).
         aead.open_owned(self.key_type, body, opts.associated_data)
     }
 }

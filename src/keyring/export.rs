@@ -6,13 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
 use super::{HMAC_KEY_LEN, KeyEntry, Keyring};
 use crate::cipher::{KeyType, random_key};
-use crate::ciphertext::{GO_STD, Template};
+use crate::ciphertext::{GO_STD, Template, decode_key};
 use crate::error::{Error, Result};
-use crate::secret::KeyMaterial;
+use crate::secret::to_json_zeroizing;
 
 /// The export document, or Vault's whole response with the document under `data`.
 #[derive(Deserialize)]
@@ -80,17 +79,12 @@ impl Keyring {
                 .parse::<u32>()
                 .ok()
                 .filter(|v| *v > 0)
-                .ok_or_else(|| Error::InvalidDocument(format!("bad key version {field:?}")))?;
-            let bytes = Zeroizing::new(GO_STD.decode(encoded).map_err(|_| {
+                // Not quoted: a malformed document may carry key text in any field.
+                .ok_or_else(|| Error::InvalidDocument("bad key version number".to_owned()))?;
+            let key = decode_key(encoded).map_err(|_| {
                 Error::InvalidDocument(format!("key version {version} is not base64"))
-            })?);
-            let entry = KeyEntry::new(
-                key_type,
-                KeyMaterial::from_slice(&bytes),
-                random_key(HMAC_KEY_LEN)?,
-                now,
-                0,
-            )?;
+            })?;
+            let entry = KeyEntry::new(key_type, key, random_key(HMAC_KEY_LEN)?, now, 0)?;
             keys.insert(version, entry);
         }
         let (Some(&min), Some(&latest)) = (keys.keys().next(), keys.keys().next_back()) else {
@@ -152,6 +146,10 @@ impl Keyring {
                 .map(|(v, e)| (v.to_string(), GO_STD.encode(e.key.expose_secret())))
                 .collect(),
         };
-        serde_json::to_string(&doc).map_err(|e| Error::InvalidDocument(e.to_string()))
+        let mut json = to_json_zeroizing(&doc, 128usize.saturating_mul(doc.keys.len() + 1))
+            .map_err(|_| Error::InvalidDocument("export JSON could not be written".to_owned()))?;
+        // Hand the buffer itself to the caller (no copy left behind); JSON is UTF-8.
+        String::from_utf8(std::mem::take(&mut *json))
+            .map_err(|_| Error::InvalidDocument("export JSON is not UTF-8".to_owned()))
     }
 }

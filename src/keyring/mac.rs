@@ -8,7 +8,7 @@ use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac, SimpleHmac};
 
 use super::Keyring;
-use crate::ciphertext::GO_STD;
+use crate::ciphertext::{GO_STD, decode_body};
 use crate::error::{Error, Result};
 use crate::options::Options;
 use crate::version::parse_go_int;
@@ -183,9 +183,8 @@ impl Keyring {
         let rest = hmac.strip_prefix(HMAC_PREFIX).ok_or(Error::HmacNoPrefix)?;
         let (field, encoded) = rest.split_once(':').ok_or(Error::HmacWrongNumberOfFields)?;
         let version = parse_go_int(field).ok_or(Error::HmacVersionUndecodable)?;
-        let expected = GO_STD
-            .decode(encoded)
-            .map_err(|_| Error::HmacInvalidBase64)?;
+        // Go's decoder, as Vault's: line breaks skipped, padding required.
+        let expected = decode_body(encoded).map_err(|_| Error::HmacInvalidBase64)?;
         if version > i64::from(self.latest_version) {
             return Err(Error::HmacVersionTooNew);
         }

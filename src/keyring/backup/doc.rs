@@ -129,11 +129,11 @@ pub(super) struct InfoDoc {
 }
 
 impl InfoDoc {
-    pub(super) fn from_pair((at, version): (SystemTime, u32)) -> Self {
-        Self {
-            time: time_text::format(at),
+    pub(super) fn from_pair((at, version): (SystemTime, u32)) -> Result<Self> {
+        Ok(Self {
+            time: time_text::format(at)?,
             version: i64::from(version),
-        }
+        })
     }
 
     pub(super) fn to_pair(&self) -> Result<(SystemTime, u32)> {

@@ -11,9 +11,36 @@ use crate::error::{Error, Result};
 /// Go's zero `time.Time`, as Vault writes it for the archive's dummy slot.
 pub(crate) const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
+/// The times Go's JSON encoder can write: years 0000 to 9999 (it refuses others), so the
+/// only times a keyring may hold.
+pub(crate) fn check(at: SystemTime) -> Result<OffsetDateTime> {
+    // `OffsetDateTime::from(SystemTime)` panics out of its range; go through checked math.
+    let (secs, nanos) = match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => (i64::try_from(after.as_secs()).ok(), after.subsec_nanos()),
+        Err(before) => {
+            let before = before.duration();
+            let borrow = before.subsec_nanos() > 0;
+            let secs = i64::try_from(before.as_secs())
+                .ok()
+                .and_then(|s| s.checked_neg())
+                .and_then(|s| s.checked_sub(i64::from(borrow)));
+            let nanos = if borrow {
+                1_000_000_000 - before.subsec_nanos()
+            } else {
+                0
+            };
+            (secs, nanos)
+        }
+    };
+    secs.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| t.replace_nanosecond(nanos).ok())
+        .filter(|t| (0..=9999).contains(&t.year()))
+        .ok_or(Error::InvalidTime)
+}
+
 /// RFC 3339 in UTC with Go's `RFC3339Nano` fraction rules.
-pub(crate) fn format(at: SystemTime) -> String {
-    let utc = OffsetDateTime::from(at);
+pub(crate) fn format(at: SystemTime) -> Result<String> {
+    let utc = check(at)?;
     let base = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         utc.year(),
@@ -25,10 +52,10 @@ pub(crate) fn format(at: SystemTime) -> String {
     );
     let nanos = utc.nanosecond();
     if nanos == 0 {
-        return format!("{base}Z");
+        return Ok(format!("{base}Z"));
     }
     let fraction = format!("{nanos:09}");
-    format!("{base}.{}Z", fraction.trim_end_matches('0'))
+    Ok(format!("{base}.{}Z", fraction.trim_end_matches('0')))
 }
 
 /// Parses RFC 3339 with any offset.
@@ -62,11 +89,17 @@ mod tests {
     #[test]
     fn go_rfc3339nano_trims_fraction_zeros() {
         let t = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 120_000_000);
-        assert_eq!(format(t), "2023-11-14T22:13:20.12Z");
+        assert_eq!(format(t).unwrap(), "2023-11-14T22:13:20.12Z");
         assert_eq!(parse("2023-11-14T22:13:20.12Z").unwrap(), t);
         assert_eq!(parse("2023-11-14T23:13:20.12+01:00").unwrap(), t);
         let whole = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(format(whole), "2023-11-14T22:13:20Z");
+        assert_eq!(format(whole).unwrap(), "2023-11-14T22:13:20Z");
+        let before = SystemTime::UNIX_EPOCH - Duration::new(1, 250_000_000);
+        assert_eq!(format(before).unwrap(), "1969-12-31T23:59:58.75Z");
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert_eq!(format(far), Err(Error::InvalidTime));
+        let past = SystemTime::UNIX_EPOCH - Duration::from_secs(70_000_000_000);
+        assert_eq!(format(past), Err(Error::InvalidTime));
         assert_eq!(unix_seconds(whole), 1_700_000_000);
         assert!(parse(GO_ZERO_TIME).is_ok());
     }
