@@ -69,10 +69,7 @@ pub(crate) fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 /// Replaces `dir/name` with `bytes` durably: after `Ok`, the new contents survive a crash
 /// or power loss (as far as the file system honours fsync).
 pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let mut suffix = [0u8; 8];
-    fill_random(&mut suffix)?;
-    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-    let temp = dir.join(format!("{TEMP_PREFIX}{name}.{suffix}{TEMP_SUFFIX}"));
+    let temp = temp_path(dir, name)?;
     let target = dir.join(name);
     let result = write_new(&temp, bytes)
         .and_then(|()| fs::rename(&temp, &target).map_err(io_error(&target)))
@@ -81,6 +78,35 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&temp); // best effort; `open` cleans up whatever is left
     }
     result
+}
+
+/// Creates the file `path` holding `bytes` durably, never replacing one that exists: writes
+/// a temporary file beside it, fsyncs it, links it to `path` (`link(2)` fails if `path`
+/// exists, so this refuses to clobber as `O_EXCL` does), removes the temporary name and
+/// fsyncs the directory. A crash leaves no file at `path` or a whole one, and at worst a
+/// temporary `.tmp-<name>.<hex>.tmp` (mode 0600) beside it.
+///
+/// # Errors
+/// [`Error::StoreIo`] naming `path` (kind `AlreadyExists` if it exists) or the temporary file.
+pub(crate) fn create_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_dir(path);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let temp = temp_path(dir, name)?;
+    let linked =
+        write_new(&temp, bytes).and_then(|()| fs::hard_link(&temp, path).map_err(io_error(path)));
+    // Linked or not, the temporary name must go: it may hold a secret.
+    let unlinked = fs::remove_file(&temp);
+    linked?;
+    unlinked.map_err(io_error(&temp))?;
+    sync_dir(dir)
+}
+
+/// A fresh temporary path in `dir` for a file that will become `dir/name`.
+fn temp_path(dir: &Path, name: &str) -> Result<PathBuf> {
+    let mut suffix = [0u8; 8];
+    fill_random(&mut suffix)?;
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(dir.join(format!("{TEMP_PREFIX}{name}.{suffix}{TEMP_SUFFIX}")))
 }
 
 /// Removes `dir/name` durably; a file already gone is fine.
@@ -132,8 +158,8 @@ pub(crate) fn names_with_suffix(dir: &Path, suffix: &str) -> Result<Vec<String>>
     Ok(names)
 }
 
-/// Writes a new file (mode 0600) and fsyncs it.
-fn write_new(path: &PathBuf, bytes: &[u8]) -> Result<()> {
+/// Writes a new file (mode 0600) and fsyncs it; an existing file is an error.
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = io_error(path);
     let mut file = OpenOptions::new()
         .write(true)
@@ -171,6 +197,25 @@ mod tests {
         write_atomic(dir.path(), "f", b"one").unwrap();
         write_atomic(dir.path(), "f", b"two").unwrap();
         assert_eq!(fs::read(dir.path().join("f")).unwrap(), b"two");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn create_atomic_never_replaces_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        SYNCED_DIRS.take();
+        create_atomic(&path, b"one").unwrap();
+        assert_eq!(SYNCED_DIRS.take(), [dir.path().to_owned()]);
+        let err = create_atomic(&path, b"two").unwrap_err();
+        assert_eq!(
+            err,
+            Error::StoreIo {
+                path: path.clone(),
+                kind: ErrorKind::AlreadyExists
+            }
+        );
+        assert_eq!(fs::read(&path).unwrap(), b"one");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

@@ -3,14 +3,14 @@
 //! store directory: [`crate::Store::open`] refuses a key file that lies inside it.
 
 use core::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use zeroize::Zeroizing;
 
+use super::dir;
 use crate::cipher::fill_random;
 use crate::ciphertext::GO_STD;
 use crate::error::{Error, Result};
@@ -128,28 +128,31 @@ impl RootKey {
     /// ```
     pub fn from_key_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let io = |e: std::io::Error| Error::StoreIo {
-            path: path.to_owned(),
-            kind: e.kind(),
-        };
-        let mode = fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
+        let io = dir::io_error(path);
+        let mode = fs::metadata(path).map_err(&io)?.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(Error::RootKeyFileMode {
                 path: path.to_owned(),
                 mode,
             });
         }
-        let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
+        let text = Zeroizing::new(fs::read_to_string(path).map_err(&io)?);
         let mut key = Self::decode(&text, &format!("key file {}", path.display()))?;
         key.origin = Some(absolute(path));
         Ok(key)
     }
 
-    /// Writes this key to a new file at `path` (base64 and a newline, mode 0600, synced).
-    /// Keep it outside the store directory: [`crate::Store::open`] refuses a key file inside.
+    /// Writes this key to a new file at `path` (base64 and a newline, mode 0600), never
+    /// replacing an existing file. Keep it outside the store directory:
+    /// [`crate::Store::open`] refuses a key file inside.
+    ///
+    /// The write is as durable as the store's own: the file goes to a temporary name beside
+    /// `path`, is fsynced, linked to `path`, and the directory is fsynced, so after `Ok` a
+    /// power loss keeps the key. A crash leaves no key file or a whole one, and at worst a
+    /// `.tmp-<name>.<hex>.tmp` file (mode 0600) beside it that holds the key: delete it.
     ///
     /// # Errors
-    /// [`Error::StoreIo`] if the file exists or cannot be written.
+    /// [`Error::StoreIo`] if the file exists (kind `AlreadyExists`) or cannot be written.
     ///
     /// ```
     /// use std::os::unix::fs::PermissionsExt;
@@ -162,20 +165,11 @@ impl RootKey {
     /// ```
     pub fn write_key_file(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let io = |e: std::io::Error| Error::StoreIo {
-            path: path.to_owned(),
-            kind: e.kind(),
-        };
         let mut text = Zeroizing::new(GO_STD.encode(&self.bytes[..]));
         text.push('\n');
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(io)?;
-        file.write_all(text.as_bytes()).map_err(io)?;
-        file.sync_all().map_err(io)?;
+        // Durable as store files are (the directory entry too), or a power loss could keep
+        // a store sealed under this key and lose the key.
+        dir::create_atomic(path, text.as_bytes())?;
         self.origin = Some(absolute(path));
         Ok(())
     }
@@ -322,5 +316,38 @@ impl RootKeyProvider for Keyring {
 impl fmt::Debug for dyn RootKeyProvider + '_ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RootKeyProvider { .. }")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::dir::SYNCED_DIRS;
+
+    #[test]
+    fn a_key_file_is_synced_into_its_directory_and_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.key");
+        SYNCED_DIRS.take();
+        RootKey::from_bytes(&[7; 32])
+            .unwrap()
+            .write_key_file(&path)
+            .unwrap();
+        assert!(SYNCED_DIRS.take().contains(&dir.path().to_owned()));
+        let err = RootKey::from_bytes(&[8; 32])
+            .unwrap()
+            .write_key_file(&path)
+            .unwrap_err();
+        let kind = std::io::ErrorKind::AlreadyExists;
+        assert_eq!(
+            err,
+            Error::StoreIo {
+                path: path.clone(),
+                kind
+            }
+        );
+        let read = RootKey::from_key_file(&path).unwrap();
+        assert_eq!(read.expose_secret(), &[7; 32]);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1); // no temporary file
     }
 }
