@@ -30,11 +30,15 @@
 //!   keyring file for changes at least once a second (one small read), and
 //!   [`StoredKeyring::trim`] waits three seconds after `min_encryption_version` was
 //!   raised, so no process can still be encrypting with a version a trim removes.
+//! - **Clocks**: those intervals run on the monotonic clock, so stepping the wall clock
+//!   (NTP, an operator) neither keeps a stale copy in use nor shortens a trim's wait. The
+//!   wall clock gives only times that are stored: versions' creation times, and so the
+//!   `auto_rotate_period` schedule, which a step moves by its size.
 //! - **Usage limits**: each version counts its encryptions (default limit 2^32, NIST SP
 //!   800-38D's bound for random 96-bit nonces). Counts are reserved durably in blocks
 //!   (4096 growing to 2^22, at most 1/64 of the limit), so a crash can only over-count;
-//!   encryption itself costs an atomic add and a read of the coarse clock, never an
-//!   fsync. When the latest version reaches its limit, the keyring rotates before the
+//!   encryption itself costs an atomic add and a read of the coarse monotonic clock (and
+//!   of the coarse wall clock with an `auto_rotate_period`), never an fsync. When the latest version reaches its limit, the keyring rotates before the
 //!   next encryption; one with an `auto_rotate_period` rotates once its latest version is
 //!   that old.
 //!

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::clock::{FRESHNESS, rotation_due_at};
+use super::clock::{FRESHNESS, Tick, rotation_due_at, wall_now};
 use super::stored::StoredKeyring;
 use super::usage::Usage;
 use crate::error::Result;
@@ -32,7 +32,7 @@ impl StoredKeyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn rotate(&self) -> Result<u32> {
-        self.rotate_at(SystemTime::now())
+        self.rotate_at(wall_now())
     }
 
     /// As [`StoredKeyring::rotate`], with the new version created at `now`.
@@ -129,7 +129,7 @@ impl StoredKeyring {
             let before = r.keyring.min_encryption_version;
             r.keyring.set_min_encryption_version(version)?;
             if r.keyring.min_encryption_version > before {
-                r.usage.note_min_encryption_raised(SystemTime::now());
+                r.usage.note_min_encryption_raised(wall_now());
             }
             Ok(())
         })
@@ -140,9 +140,11 @@ impl StoredKeyring {
     ///
     /// Another process may still be encrypting with a version that a raised
     /// `min_encryption_version` retired, until it next checks the store (within a second).
-    /// So a trim within three seconds of raising `min_encryption_version` first sleeps
-    /// until those three seconds have passed: no ciphertext can be made with a key it
-    /// removes.
+    /// So a trim first sleeps until three seconds have passed since this process first saw
+    /// the latest raise: no ciphertext can be made with a key it removes. Those seconds
+    /// are counted on the monotonic clock, so no step of the wall clock shortens them; a
+    /// trim right after a raise sleeps the rest of them, and a process that first sees an
+    /// old raise just before it trims waits the three seconds once.
     ///
     /// # Errors
     /// [`crate::Error::Trim`] naming the broken rule; store errors.
@@ -161,8 +163,11 @@ impl StoredKeyring {
     /// ```
     pub fn trim(&self, min_available_version: u32) -> Result<()> {
         loop {
+            // The grace runs on this process's monotonic clock from its first sighting of
+            // the raise, so no wall-clock step can shorten it (see `RaiseSeen`).
+            let seen = self.read_state().raise_seen;
             let wait = self.update(|r| {
-                let wait = r.usage.trim_wait(SystemTime::now(), TRIM_GRACE);
+                let wait = seen.trim_wait(&r.usage, Tick::now(), TRIM_GRACE);
                 if wait.is_zero() {
                     r.keyring.trim(min_available_version)?;
                 }

@@ -8,9 +8,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Instant, SystemTime};
 
 use super::Store;
-use super::clock::{FRESHNESS, coarse_now, rotation_due_at};
+use super::clock::{FRESHNESS, Tick, coarse_wall_now, rotation_due_at, wall_now};
 use super::record::Record;
-use super::usage::{BlockSizer, Lease};
+use super::usage::{BlockSizer, Lease, RaiseSeen};
 use crate::error::{Error, Result};
 use crate::options::Options;
 use crate::secret::Plaintext;
@@ -50,12 +50,16 @@ pub(super) struct State {
     pub(super) record: Record,
     /// Version → encryptions reserved durably by this handle and not yet used.
     pub(super) leases: BTreeMap<u32, Lease>,
-    /// When the latest version is due for time-based rotation.
+    /// When the latest version is due for time-based rotation (wall clock: it is built on
+    /// stored creation times).
     pub(super) rotate_after: Option<SystemTime>,
+    /// When this process first saw the latest raise of `min_encryption_version`.
+    pub(super) raise_seen: RaiseSeen,
     /// The generation of the keyring file this copy was read from.
     generation: u64,
-    /// Until when this copy may be used without checking the file for changes.
-    fresh_until: SystemTime,
+    /// Until when this copy may be used without checking the file for changes (monotonic:
+    /// a wall clock set back must not keep a stale copy in use).
+    fresh_until: Tick,
     sizer: BlockSizer,
 }
 
@@ -63,12 +67,14 @@ impl StoredKeyring {
     pub(super) fn new(store: Store, generation: u64, record: Record) -> Self {
         let name = record.keyring.name.clone();
         let rotate_after = rotation_due_at(&record.keyring);
+        let now = Tick::now();
         let state = State {
+            raise_seen: RaiseSeen::new(&record.usage, now),
             record,
             leases: BTreeMap::new(),
             rotate_after,
             generation,
-            fresh_until: SystemTime::now() + FRESHNESS,
+            fresh_until: now.after(FRESHNESS),
             sizer: BlockSizer::new(),
         };
         Self {
@@ -273,9 +279,12 @@ impl StoredKeyring {
     /// rotation is due; `None` sends the caller to [`StoredKeyring::renew`].
     fn try_encrypt(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Option<String>> {
         let state = self.read_state();
-        // One read of a cheap clock: is this copy still fresh, and is no rotation due?
-        let now = coarse_now();
-        if now >= state.fresh_until || state.rotate_after.is_some_and(|due| now >= due) {
+        // Cheap clocks: is this copy still fresh, and (if scheduled) is no rotation due?
+        if Tick::now() >= state.fresh_until
+            || state
+                .rotate_after
+                .is_some_and(|due| coarse_wall_now() >= due)
+        {
             return Ok(None);
         }
         let keyring = &state.record.keyring;
@@ -294,10 +303,10 @@ impl StoredKeyring {
     /// or due, and reserve a block of encryptions durably.
     fn renew(&self, requested: u32) -> Result<()> {
         let mut state = self.write_state();
-        let now = SystemTime::now();
-        if now >= state.fresh_until {
+        if Tick::now() >= state.fresh_until {
             self.refresh(&mut state)?;
         }
+        let now = wall_now();
         let due = state.rotate_after.is_some_and(|t| now >= t);
         if let Ok(version) = state.record.keyring.encryption_version(requested) {
             if !due && state.leases.get(&version).is_some_and(|l| l.unused() > 0) {
@@ -326,11 +335,11 @@ impl StoredKeyring {
 
     /// Refreshes the copy if it is older than [`FRESHNESS`].
     pub(super) fn ensure_fresh(&self) -> Result<()> {
-        if coarse_now() < self.read_state().fresh_until {
+        if Tick::now() < self.read_state().fresh_until {
             return Ok(());
         }
         let mut state = self.write_state();
-        if SystemTime::now() >= state.fresh_until {
+        if Tick::now() >= state.fresh_until {
             self.refresh(&mut state)?;
         }
         Ok(())
@@ -340,7 +349,7 @@ impl StoredKeyring {
     /// copy is fresh for another [`FRESHNESS`]. Checking costs one small file read.
     fn refresh(&self, state: &mut State) -> Result<()> {
         if self.inner.store.peek_generation(&self.inner.name) == Some(state.generation) {
-            state.fresh_until = SystemTime::now() + FRESHNESS;
+            state.fresh_until = Tick::now().after(FRESHNESS);
             return Ok(());
         }
         let (generation, record) = self.inner.store.read(&self.inner.name)?;
@@ -386,7 +395,9 @@ fn install(state: &mut State, generation: u64, record: Record) {
     });
     state.rotate_after = rotation_due_at(&record.keyring);
     state.generation = generation;
-    state.fresh_until = SystemTime::now() + FRESHNESS;
+    let now = Tick::now();
+    state.raise_seen.note(&record.usage, now);
+    state.fresh_until = now.after(FRESHNESS);
     state.record = record;
 }
 

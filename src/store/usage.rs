@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use super::clock::Tick;
 use crate::error::{Error, Result};
 
 /// The default and highest usage limit: 2^32 encryptions per key version, NIST SP 800-38D's
@@ -33,7 +34,11 @@ pub(crate) struct Usage {
     pub(crate) usage_limit: u64,
     /// Version → encryptions reserved so far (an upper bound of those performed).
     pub(crate) reserved: BTreeMap<u32, u64>,
-    /// Milliseconds since the Unix epoch; 0 if never raised.
+    /// Identifies the last raise of `min_encryption_version`; 0 if never raised. It is the
+    /// wall-clock time of the raise in milliseconds since the Unix epoch, forced above the
+    /// previous value so that every raise gets a new one even if the clock stepped back.
+    /// Only ever compared for equality: a trim measures its grace period from when its
+    /// own process first saw this value, on the monotonic clock (see [`RaiseSeen`]).
     #[serde(default)]
     pub(crate) min_encryption_raised_ms: u64,
 }
@@ -81,29 +86,62 @@ impl Usage {
         granted
     }
 
-    /// Records that `min_encryption_version` went up at `now`.
+    /// Records that `min_encryption_version` went up at wall-clock time `now`, as a new
+    /// raise id (see `min_encryption_raised_ms`).
     pub(crate) fn note_min_encryption_raised(&mut self, now: SystemTime) {
         let ms = now
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
-        self.min_encryption_raised_ms = u64::try_from(ms).unwrap_or(u64::MAX);
-    }
-
-    /// How long a trim must still wait at `now` so that `grace` has passed since
-    /// `min_encryption_version` was last raised.
-    pub(crate) fn trim_wait(&self, now: SystemTime, grace: Duration) -> Duration {
-        let raised = SystemTime::UNIX_EPOCH
-            .checked_add(Duration::from_millis(self.min_encryption_raised_ms))
-            .unwrap_or(SystemTime::UNIX_EPOCH);
-        raised
-            .checked_add(grace)
-            .and_then(|until| until.duration_since(now).ok())
-            .unwrap_or(Duration::ZERO)
+        let ms = u64::try_from(ms).unwrap_or(u64::MAX);
+        self.min_encryption_raised_ms = ms.max(self.min_encryption_raised_ms.saturating_add(1));
     }
 
     /// Forgets the counts of versions below `min_available_version` (trimmed away).
     pub(crate) fn forget_below(&mut self, min_available_version: u32) {
         self.reserved = self.reserved.split_off(&min_available_version);
+    }
+}
+
+/// When this process first saw the keyring's latest raise of `min_encryption_version`.
+///
+/// A trim must not remove a version while another process may still encrypt with it, that
+/// is until every handle has re-read the keyring since the raise (each does within
+/// [`super::clock::FRESHNESS`]). The raise was durable before this process first saw it, so
+/// waiting the grace period on this process's monotonic clock from that sighting waits at
+/// least as long after the raise itself, whatever the wall clocks do. The price: a process
+/// that first sees an old raise just before trimming waits the whole grace period once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RaiseSeen {
+    id: u64,
+    at: Tick,
+}
+
+impl RaiseSeen {
+    /// The raise recorded in `usage`, first seen at `now`.
+    pub(crate) fn new(usage: &Usage, now: Tick) -> Self {
+        Self {
+            id: usage.min_encryption_raised_ms,
+            at: now,
+        }
+    }
+
+    /// Notes the raise recorded in `usage`, seen at `now`: an earlier sighting of the same
+    /// raise is kept; a new raise starts the wait again.
+    pub(crate) fn note(&mut self, usage: &Usage, now: Tick) {
+        if usage.min_encryption_raised_ms != self.id {
+            *self = Self::new(usage, now);
+        }
+    }
+
+    /// How long a trim must still wait at `now` so that `grace` has passed since this
+    /// process first saw the raise recorded in `usage` (all of `grace` if it has not seen
+    /// that raise yet; nothing if `min_encryption_version` was never raised).
+    pub(crate) fn trim_wait(&self, usage: &Usage, now: Tick, grace: Duration) -> Duration {
+        match usage.min_encryption_raised_ms {
+            0 => Duration::ZERO,
+            id if id == self.id => grace.saturating_sub(now.since(self.at)),
+            _ => grace,
+        }
     }
 }
 
@@ -205,6 +243,38 @@ mod tests {
             sizer.next_block(t0 + Duration::from_secs(20)),
             2 * MIN_BLOCK
         );
+    }
+
+    #[test]
+    fn every_raise_gets_a_new_id_even_when_the_clock_steps_back() {
+        let mut usage = Usage::default();
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        usage.note_min_encryption_raised(t);
+        let first = usage.min_encryption_raised_ms;
+        usage.note_min_encryption_raised(t - Duration::from_secs(3600));
+        assert_eq!(usage.min_encryption_raised_ms, first + 1);
+    }
+
+    #[test]
+    fn trim_waits_the_grace_from_its_own_first_sighting_of_a_raise() {
+        let grace = Duration::from_secs(3);
+        let t0 = Tick::now();
+        let mut usage = Usage::default();
+        let mut seen = RaiseSeen::new(&usage, t0);
+        assert_eq!(seen.trim_wait(&usage, t0, grace), Duration::ZERO); // never raised
+        usage.note_min_encryption_raised(SystemTime::now());
+        assert_eq!(seen.trim_wait(&usage, t0, grace), grace); // not seen yet
+        seen.note(&usage, t0);
+        let t1 = t0.after(Duration::from_secs(1));
+        seen.note(&usage, t1); // the same raise again: the first sighting counts
+        assert_eq!(seen.trim_wait(&usage, t1, grace), Duration::from_secs(2));
+        assert_eq!(
+            seen.trim_wait(&usage, t0.after(grace), grace),
+            Duration::ZERO
+        );
+        usage.note_min_encryption_raised(SystemTime::UNIX_EPOCH); // a clock stepped far back
+        seen.note(&usage, t1);
+        assert_eq!(seen.trim_wait(&usage, t1, grace), grace);
     }
 
     #[test]
