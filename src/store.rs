@@ -198,7 +198,13 @@ impl Store {
 
     /// Stores an in-memory keyring under its own name: one built with
     /// [`Keyring::builder`] (derived, convergent, exportable), or one restored from a Vault
-    /// backup or export. Its usage limit starts at 2^32.
+    /// backup or export. Its usage limit starts at 2^32 and its usage counts at zero.
+    ///
+    /// Counts belong to a stored keyring, not to key bytes: a keyring brings none with it,
+    /// even one whose keys encrypted elsewhere before (a Vault backup) or one deleted from
+    /// this store and inserted again. Handles still open on a deleted keyring treat the
+    /// new one as new keys: their unused reservations end, and their next encryptions are
+    /// counted in the new keyring.
     ///
     /// # Errors
     /// As [`Store::create`].
@@ -215,7 +221,7 @@ impl Store {
         check_name(&keyring.name)?;
         let record = Record {
             keyring,
-            usage: Usage::default(),
+            usage: Usage::generate()?,
         };
         let mut txn = Txn::begin(&self.shared)?;
         if txn.manifest.keyrings.contains_key(&record.keyring.name) {

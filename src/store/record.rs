@@ -1,7 +1,8 @@
 //! What sealed files hold.
 //!
 //! A keyring file's payload is `u32 BE length ‖ usage JSON ‖ KeyData JSON`: first the
-//! store-only state (`{"usage_limit": 4294967296, "reserved": {"1": 4096}}`, no secrets),
+//! store-only state (`{"usage_limit": 4294967296, "reserved": {"1": 4096},
+//! "min_encryption_raised_ms": 0, "instance": "<32 hex digits>"}`, no secrets),
 //! then the keyring in Vault's backup JSON (spec §8), the one serialization shared with
 //! [`crate::Keyring::to_vault_backup`]. The manifest's payload is JSON
 //! `{"store_id": "<32 hex digits>", "keyrings": {"<name>": <generation>}}`, its own

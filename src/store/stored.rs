@@ -380,17 +380,16 @@ impl StoredKeyring {
     }
 }
 
-/// Replaces the in-memory copy. This handle's reservations stay valid (they are durable),
-/// unless the keyring was deleted and made anew: a version with another creation time is
-/// another key.
+/// Replaces the in-memory copy. This handle's reservations stay valid (they are counted in
+/// the file), unless the keyring was deleted and stored anew (another instance, whose
+/// counts do not include them, even if it holds the same keys), the version was trimmed,
+/// or a lowered usage limit leaves them no room.
 fn install(state: &mut State, generation: u64, record: Record) {
-    let old = &state.record.keyring;
     let usage = &record.usage;
+    let same_instance = usage.instance == state.record.usage.instance;
     state.leases.retain(|v, _| {
-        let created = record.keyring.creation_time(*v);
-        // A lowered usage limit also ends reservations that it leaves no room for.
-        created.is_some()
-            && created == old.creation_time(*v)
+        same_instance
+            && record.keyring.keys.contains_key(v)
             && usage.reserved(*v) <= usage.usage_limit
     });
     state.rotate_after = rotation_due_at(&record.keyring);

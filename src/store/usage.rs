@@ -41,6 +41,13 @@ pub(crate) struct Usage {
     /// own process first saw this value, on the monotonic clock (see [`RaiseSeen`]).
     #[serde(default)]
     pub(crate) min_encryption_raised_ms: u64,
+    /// 16 random bytes in hex, drawn when the keyring was stored ([`crate::Store::create`],
+    /// [`crate::Store::insert`]). A keyring deleted and stored again under its name gets a
+    /// new one even if it holds the same keys, so handles of the old one drop their
+    /// reservations: those were counted in the deleted file, not in this one. Empty in
+    /// files written before it existed.
+    #[serde(default)]
+    pub(crate) instance: String,
 }
 
 impl Default for Usage {
@@ -49,11 +56,22 @@ impl Default for Usage {
             usage_limit: MAX_USAGE_LIMIT,
             reserved: BTreeMap::new(),
             min_encryption_raised_ms: 0,
+            instance: String::new(),
         }
     }
 }
 
 impl Usage {
+    /// The state of a keyring being stored: no counts, the default limit, a new instance.
+    pub(crate) fn generate() -> Result<Self> {
+        let mut id = [0u8; 16];
+        crate::cipher::fill_random(&mut id)?;
+        Ok(Self {
+            instance: id.iter().map(|b| format!("{b:02x}")).collect(),
+            ..Self::default()
+        })
+    }
+
     /// Checks a new limit: 1 ..= 2^32.
     pub(crate) fn check_limit(limit: u64) -> Result<u64> {
         if (1..=MAX_USAGE_LIMIT).contains(&limit) {
