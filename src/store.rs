@@ -207,7 +207,8 @@ impl Store {
     /// counted in the new keyring.
     ///
     /// # Errors
-    /// As [`Store::create`].
+    /// As [`Store::create`]; [`Error::InvalidDocument`] if the keyring would not read back
+    /// as written (then nothing is written; every write of the store checks this).
     ///
     /// ```
     /// # use transit_keyring::{Error, Kdf, Keyring, RootKey, Store};

@@ -38,7 +38,8 @@ impl StoredKeyring {
     /// As [`StoredKeyring::rotate`], with the new version created at `now`.
     ///
     /// # Errors
-    /// As [`StoredKeyring::rotate`].
+    /// As [`StoredKeyring::rotate`]; [`crate::Error::InvalidTime`] for a `now` outside the
+    /// years 0000–9999, which the keyring file could not hold (nothing is written).
     ///
     /// ```
     /// # use transit_keyring::{Error, KeyType, RootKey, Store};
@@ -59,7 +60,7 @@ impl StoredKeyring {
     /// itself; call it from a periodic job to rotate keyrings that are rarely used.
     ///
     /// # Errors
-    /// As [`StoredKeyring::rotate`].
+    /// As [`StoredKeyring::rotate_at`].
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};

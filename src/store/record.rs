@@ -13,11 +13,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::usage::Usage;
 use crate::error::{Error, Result};
-use crate::keyring::Keyring;
+use crate::keyring::{KeyEntry, Keyring};
 
 /// A keyring and its store-only state, as one keyring file holds them.
 #[derive(Debug)]
@@ -27,11 +28,13 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    /// The payload to seal.
+    /// The payload to seal, checked to read back as this keyring first: a record that could
+    /// not be read back is never written, since on disk it would strand every key in it.
     pub(crate) fn encode(&self) -> Result<Zeroizing<Vec<u8>>> {
         let usage = serde_json::to_vec(&self.usage)
             .map_err(|_| Error::InvalidDocument("usage record could not be written".to_owned()))?;
         let keyring = self.keyring.to_backup_json()?;
+        check_reads_back(&self.keyring, &Keyring::from_backup_json(&keyring)?)?;
         let len = u32::try_from(usage.len())
             .map_err(|_| Error::InvalidDocument("usage record too large".to_owned()))?;
         let mut payload = Zeroizing::new(Vec::with_capacity(
@@ -59,6 +62,34 @@ impl Record {
             return Err(tampered());
         }
         Ok(Self { keyring, usage })
+    }
+}
+
+/// Whether `back`, decoded from what `keyring` encoded to, is the same keyring: its name,
+/// type and latest version, and every version with the same key, HMAC key and creation
+/// time.
+fn check_reads_back(keyring: &Keyring, back: &Keyring) -> Result<()> {
+    let same_entry = |v: &u32, entry: &KeyEntry| {
+        back.keys.get(v).is_some_and(|b| {
+            let key = b.key.expose_secret().ct_eq(entry.key.expose_secret());
+            let hmac_key = b
+                .hmac_key
+                .expose_secret()
+                .ct_eq(entry.hmac_key.expose_secret());
+            b.creation_time == entry.creation_time && bool::from(key & hmac_key)
+        })
+    };
+    if back.name == keyring.name
+        && back.key_type == keyring.key_type
+        && back.latest_version == keyring.latest_version
+        && back.keys.len() == keyring.keys.len()
+        && keyring.keys.iter().all(|(v, entry)| same_entry(v, entry))
+    {
+        Ok(())
+    } else {
+        Err(Error::InvalidDocument(
+            "keyring record does not read back as written".to_owned(),
+        ))
     }
 }
 
@@ -123,5 +154,21 @@ mod tests {
         assert_eq!(back.keyring.latest_version(), 1);
         let err = Record::decode(Path::new("p"), "other", &payload).unwrap_err();
         assert_eq!(err, Error::StoreTampered { path: "p".into() });
+    }
+
+    #[test]
+    fn a_record_that_would_not_read_back_is_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let root_key = crate::RootKey::from_bytes(&[5; 32]).unwrap();
+        let store = crate::Store::open(dir.path(), root_key).unwrap();
+        let mut keyring = Keyring::generate("ci-env", Default::default()).unwrap();
+        keyring.rotate().unwrap();
+        keyring.keys.remove(&1); // a gap below min_decryption_version: unreadable
+        assert!(matches!(
+            store.insert(keyring),
+            Err(Error::InvalidDocument(_))
+        ));
+        assert!(store.list().unwrap().is_empty());
+        assert!(!dir.path().join("ci-env.keyring").exists());
     }
 }
