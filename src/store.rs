@@ -55,6 +55,7 @@ mod metadata;
 mod record;
 mod root_key;
 mod seal;
+mod state;
 mod stored;
 mod txn;
 mod usage;

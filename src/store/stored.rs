@@ -1,16 +1,16 @@
 //! [`StoredKeyring`]: a keyring of a [`Store`], with the in-memory [`crate::Keyring`]'s API.
 //! Reads and encryption use an in-memory copy; every change is a locked read-modify-write
-//! of the keyring's file. Changes are in `store/configure.rs`.
+//! of the keyring's file. Changes are in `store/configure.rs`, the copy in `store/state.rs`.
 
 use core::fmt;
-use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use super::Store;
 use super::clock::{FRESHNESS, Tick, coarse_wall_now, rotation_due_at, wall_now};
 use super::record::Record;
-use super::usage::{BlockSizer, Lease, RaiseSeen};
+use super::state::State;
+use super::usage::Lease;
 use crate::error::{Error, Result};
 use crate::options::Options;
 use crate::secret::Plaintext;
@@ -45,43 +45,13 @@ struct Inner {
     state: RwLock<State>,
 }
 
-/// The in-memory copy and this handle's unused reservations.
-pub(super) struct State {
-    pub(super) record: Record,
-    /// Version → encryptions reserved durably by this handle and not yet used.
-    pub(super) leases: BTreeMap<u32, Lease>,
-    /// When the latest version is due for time-based rotation (wall clock: it is built on
-    /// stored creation times).
-    pub(super) rotate_after: Option<SystemTime>,
-    /// When this process first saw the latest raise of `min_encryption_version`.
-    pub(super) raise_seen: RaiseSeen,
-    /// The generation of the keyring file this copy was read from.
-    generation: u64,
-    /// Until when this copy may be used without checking the file for changes (monotonic:
-    /// a wall clock set back must not keep a stale copy in use).
-    fresh_until: Tick,
-    sizer: BlockSizer,
-}
-
 impl StoredKeyring {
     pub(super) fn new(store: Store, generation: u64, record: Record) -> Self {
-        let name = record.keyring.name.clone();
-        let rotate_after = rotation_due_at(&record.keyring);
-        let now = Tick::now();
-        let state = State {
-            raise_seen: RaiseSeen::new(&record.usage, now),
-            record,
-            leases: BTreeMap::new(),
-            rotate_after,
-            generation,
-            fresh_until: now.after(FRESHNESS),
-            sizer: BlockSizer::new(),
-        };
         Self {
             inner: Arc::new(Inner {
                 store,
-                name,
-                state: RwLock::new(state),
+                name: record.keyring.name.clone(),
+                state: RwLock::new(State::new(generation, record)),
             }),
         }
     }
@@ -271,7 +241,7 @@ impl StoredKeyring {
     pub fn reload(&self) -> Result<()> {
         let mut state = self.write_state();
         let (generation, record) = self.inner.store.read(&self.inner.name)?;
-        install(&mut state, generation, record);
+        state.install(generation, record);
         Ok(())
     }
 
@@ -328,7 +298,7 @@ impl StoredKeyring {
                     granted => Ok((version, granted)),
                 }
             })?;
-        install(&mut state, generation, record);
+        state.install(generation, record);
         state.leases.insert(version, Lease::new(granted));
         Ok(())
     }
@@ -353,7 +323,7 @@ impl StoredKeyring {
             return Ok(());
         }
         let (generation, record) = self.inner.store.read(&self.inner.name)?;
-        install(state, generation, record);
+        state.install(generation, record);
         Ok(())
     }
 
@@ -361,7 +331,7 @@ impl StoredKeyring {
     pub(super) fn update<T>(&self, f: impl FnOnce(&mut Record) -> Result<T>) -> Result<T> {
         let mut state = self.write_state();
         let (value, generation, record) = self.inner.store.modify(&self.inner.name, f)?;
-        install(&mut state, generation, record);
+        state.install(generation, record);
         Ok(value)
     }
 
@@ -378,26 +348,6 @@ impl StoredKeyring {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// Replaces the in-memory copy. This handle's reservations stay valid (they are counted in
-/// the file), unless the keyring was deleted and stored anew (another instance, whose
-/// counts do not include them, even if it holds the same keys), the version was trimmed,
-/// or a lowered usage limit leaves them no room.
-fn install(state: &mut State, generation: u64, record: Record) {
-    let usage = &record.usage;
-    let same_instance = usage.instance == state.record.usage.instance;
-    state.leases.retain(|v, _| {
-        same_instance
-            && record.keyring.keys.contains_key(v)
-            && usage.reserved(*v) <= usage.usage_limit
-    });
-    state.rotate_after = rotation_due_at(&record.keyring);
-    state.generation = generation;
-    let now = Tick::now();
-    state.raise_seen.note(&record.usage, now);
-    state.fresh_until = now.after(FRESHNESS);
-    state.record = record;
 }
 
 impl fmt::Debug for StoredKeyring {
