@@ -54,7 +54,11 @@ fn keyrings_and_everything_around_them_show_no_key_or_plaintext() {
         keyring.rotate().unwrap();
         let keys = exported_keys(&keyring);
         // Convergent keyrings refuse associated data (their nonce would ignore it).
-        let associated_data = if keyring.is_convergent() { &[][..] } else { ASSOCIATED_DATA };
+        let associated_data = if keyring.is_convergent() {
+            &[][..]
+        } else {
+            ASSOCIATED_DATA
+        };
         let opts = Options::new()
             .associated_data(associated_data)
             .context(CONTEXT)

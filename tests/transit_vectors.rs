@@ -85,7 +85,11 @@ fn check_convergent_encrypt(keyring: &Keyring, case: &Case) {
     let (context, aad) = (case.hex("CONTEXT"), case.hex("ASSOCIATED_DATA"));
     if !aad.is_empty() {
         let refused = keyring.encrypt_with(&case.hex("PLAINTEXT"), &opts(case, &context, &aad));
-        assert_eq!(refused.unwrap_err(), Error::ConvergentAssociatedData, "{case}");
+        assert_eq!(
+            refused.unwrap_err(),
+            Error::ConvergentAssociatedData,
+            "{case}"
+        );
         return;
     }
     let ciphertext = keyring
