@@ -3,6 +3,9 @@
 //! threads and processes on one directory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::version_of;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -14,16 +17,6 @@ const KEY: [u8; 32] = [0x42; 32];
 
 fn open(dir: &Path) -> Store {
     Store::open(dir, RootKey::from_bytes(&KEY).unwrap()).unwrap()
-}
-
-fn version_of(ciphertext: &str) -> u32 {
-    ciphertext
-        .split(':')
-        .nth(1)
-        .unwrap()
-        .trim_start_matches('v')
-        .parse()
-        .unwrap()
 }
 
 #[test]

@@ -5,6 +5,9 @@
 //! reused, and that no version encrypted more than its limit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::version_of;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -93,16 +96,6 @@ fn has_temp_file(dir: &Path) -> bool {
             .to_str()
             .is_some_and(|n| n.starts_with(".tmp-") && n.ends_with(".tmp"))
     })
-}
-
-fn version_of(ciphertext: &str) -> u32 {
-    ciphertext
-        .split(':')
-        .nth(1)
-        .unwrap()
-        .trim_start_matches('v')
-        .parse()
-        .unwrap()
 }
 
 /// Checks the store after a crash; returns its latest version.

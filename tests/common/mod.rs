@@ -297,3 +297,14 @@ pub fn assert_no_secret(what: &str, output: &str, secrets: &[(&str, &[u8])]) {
         }
     }
 }
+
+/// The version number of a `vault:vN:` string.
+pub fn version_of(ciphertext: &str) -> u32 {
+    ciphertext
+        .split(':')
+        .nth(1)
+        .unwrap()
+        .trim_start_matches('v')
+        .parse()
+        .unwrap()
+}
