@@ -163,7 +163,7 @@ impl Keyring {
     }
 }
 
-fn item_options<'a>(item: &CiphertextItem<'a>) -> Options<'a> {
+pub(crate) fn item_options<'a>(item: &CiphertextItem<'a>) -> Options<'a> {
     Options::new()
         .context(item.context)
         .associated_data(item.associated_data)
@@ -171,7 +171,7 @@ fn item_options<'a>(item: &CiphertextItem<'a>) -> Options<'a> {
 }
 
 /// Vault's whole-request checks: at least one item, and contexts in all items or none.
-fn check_contexts<'a>(mut contexts: impl Iterator<Item = &'a [u8]>) -> Result<()> {
+pub(crate) fn check_contexts<'a>(mut contexts: impl Iterator<Item = &'a [u8]>) -> Result<()> {
     let first = contexts.next().ok_or(Error::MissingBatchInput)?;
     if contexts.any(|c| c.is_empty() != first.is_empty()) {
         return Err(Error::ContextAllOrNone);
@@ -180,7 +180,7 @@ fn check_contexts<'a>(mut contexts: impl Iterator<Item = &'a [u8]>) -> Result<()
 }
 
 /// Maps items in order, in parallel when the batch is large enough to pay for it.
-fn run<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync + Send) -> Vec<T> {
+pub(crate) fn run<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync + Send) -> Vec<T> {
     if items.len() < PARALLEL_THRESHOLD {
         items.iter().map(f).collect()
     } else {

@@ -11,7 +11,7 @@ use crate::options::Options;
 use crate::secret::KeyMaterial;
 
 /// Key length in bytes for Vault's `bits` parameter: 128, 256 (Vault's default) or 512.
-fn key_len(bits: u32) -> Result<usize> {
+pub(crate) fn key_len(bits: u32) -> Result<usize> {
     match bits {
         128 => Ok(16),
         256 => Ok(32),

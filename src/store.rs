@@ -50,6 +50,7 @@
 mod clock;
 mod configure;
 mod dir;
+mod extra_ops;
 mod lock;
 mod metadata;
 mod record;

@@ -12,6 +12,7 @@ use super::record::Record;
 use super::state::State;
 use super::usage::Lease;
 use crate::error::{Error, Result};
+use crate::keyring::Keyring;
 use crate::options::Options;
 use crate::secret::Plaintext;
 
@@ -121,11 +122,24 @@ impl StoredKeyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn encrypt_with(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<String> {
+        self.encrypting(opts.key_version, |keyring| {
+            keyring.encrypt_with(plaintext, opts)
+        })
+    }
+
+    /// Runs `encrypt`, which must encrypt exactly once with the version that
+    /// `key_version` selects, counted against that version's usage limit: every
+    /// encrypting operation of a handle goes through here.
+    pub(super) fn encrypting<T>(
+        &self,
+        key_version: u32,
+        encrypt: impl Fn(&Keyring) -> Result<T>,
+    ) -> Result<T> {
         loop {
-            if let Some(ciphertext) = self.try_encrypt(plaintext, opts)? {
-                return Ok(ciphertext);
+            if let Some(value) = self.try_encrypt(key_version, &encrypt)? {
+                return Ok(value);
             }
-            self.renew(opts.key_version)?;
+            self.renew(key_version)?;
         }
     }
 
@@ -247,7 +261,11 @@ impl StoredKeyring {
 
     /// The hot path: encrypt if this handle holds a reservation for the version and no
     /// rotation is due; `None` sends the caller to [`StoredKeyring::renew`].
-    fn try_encrypt(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Option<String>> {
+    fn try_encrypt<T>(
+        &self,
+        key_version: u32,
+        encrypt: impl Fn(&Keyring) -> Result<T>,
+    ) -> Result<Option<T>> {
         let state = self.read_state();
         // Cheap clocks: is this copy still fresh, and (if scheduled) is no rotation due?
         if Tick::now() >= state.fresh_until
@@ -258,13 +276,13 @@ impl StoredKeyring {
             return Ok(None);
         }
         let keyring = &state.record.keyring;
-        let version = match keyring.encryption_version(opts.key_version) {
+        let version = match keyring.encryption_version(key_version) {
             Ok(version) => version,
             Err(Error::EncryptVersionTooNew) => return Ok(None), // maybe only new to us
             Err(e) => return Err(e),
         };
         match state.leases.get(&version) {
-            Some(lease) if lease.try_take() => keyring.encrypt_with(plaintext, opts).map(Some),
+            Some(lease) if lease.try_take() => encrypt(keyring).map(Some),
             _ => Ok(None),
         }
     }
