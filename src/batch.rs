@@ -84,17 +84,7 @@ impl Keyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn encrypt_batch(&self, items: &[EncryptItem<'_>]) -> Result<Vec<BatchResult<Encrypted>>> {
-        check_contexts(items.iter().map(|i| i.context))?;
-        Ok(run(items, |item| BatchResult {
-            reference: item.reference.to_owned(),
-            result: self.encrypt_item(
-                item.plaintext,
-                &Options::new()
-                    .context(item.context)
-                    .associated_data(item.associated_data)
-                    .key_version(item.key_version),
-            ),
-        }))
+        encrypt_all(self, items)
     }
 
     /// Decrypts every item; see [`CiphertextItem`] (`key_version` is ignored).
@@ -116,11 +106,7 @@ impl Keyring {
         &self,
         items: &[CiphertextItem<'_>],
     ) -> Result<Vec<BatchResult<Plaintext>>> {
-        check_contexts(items.iter().map(|i| i.context))?;
-        Ok(run(items, |item| BatchResult {
-            reference: item.reference.to_owned(),
-            result: self.decrypt_with(item.ciphertext, &item_options(item)),
-        }))
+        decrypt_all(self, items)
     }
 
     /// Rewraps every item to the latest version (or the item's `key_version`).
@@ -141,29 +127,82 @@ impl Keyring {
         &self,
         items: &[CiphertextItem<'_>],
     ) -> Result<Vec<BatchResult<Encrypted>>> {
-        check_contexts(items.iter().map(|i| i.context))?;
-        Ok(run(items, |item| {
-            let opts = item_options(item);
-            let result = self
-                .decrypt_with(item.ciphertext, &opts)
-                .and_then(|plaintext| self.encrypt_item(&plaintext, &opts));
-            BatchResult {
-                reference: item.reference.to_owned(),
-                result,
-            }
-        }))
+        rewrap_all(self, items)
     }
+}
 
-    fn encrypt_item(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Encrypted> {
+/// What a batch runs against: an in-memory keyring, or a stored one that counts each
+/// encryption. The batch rules (order, references, contexts, parallelism) live once, below.
+pub(crate) trait BatchTarget: Sync {
+    /// One encryption, reporting its version.
+    fn encrypt_one(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Encrypted>;
+    /// One decryption.
+    fn decrypt_one(&self, ciphertext: &str, opts: &Options<'_>) -> Result<Plaintext>;
+}
+
+impl BatchTarget for Keyring {
+    fn encrypt_one(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Encrypted> {
         let (ciphertext, key_version) = self.encrypt_versioned(plaintext, opts)?;
         Ok(Encrypted {
             ciphertext,
             key_version,
         })
     }
+
+    fn decrypt_one(&self, ciphertext: &str, opts: &Options<'_>) -> Result<Plaintext> {
+        self.decrypt_with(ciphertext, opts)
+    }
 }
 
-pub(crate) fn item_options<'a>(item: &CiphertextItem<'a>) -> Options<'a> {
+/// Vault's batch encrypt over any target.
+pub(crate) fn encrypt_all<T: BatchTarget>(
+    target: &T,
+    items: &[EncryptItem<'_>],
+) -> Result<Vec<BatchResult<Encrypted>>> {
+    check_contexts(items.iter().map(|i| i.context))?;
+    Ok(run(items, |item| {
+        let opts = Options::new()
+            .context(item.context)
+            .associated_data(item.associated_data)
+            .key_version(item.key_version);
+        BatchResult {
+            reference: item.reference.to_owned(),
+            result: target.encrypt_one(item.plaintext, &opts),
+        }
+    }))
+}
+
+/// Vault's batch decrypt over any target.
+pub(crate) fn decrypt_all<T: BatchTarget>(
+    target: &T,
+    items: &[CiphertextItem<'_>],
+) -> Result<Vec<BatchResult<Plaintext>>> {
+    check_contexts(items.iter().map(|i| i.context))?;
+    Ok(run(items, |item| BatchResult {
+        reference: item.reference.to_owned(),
+        result: target.decrypt_one(item.ciphertext, &item_options(item)),
+    }))
+}
+
+/// Vault's batch rewrap over any target: decrypt, then one (counted) encryption.
+pub(crate) fn rewrap_all<T: BatchTarget>(
+    target: &T,
+    items: &[CiphertextItem<'_>],
+) -> Result<Vec<BatchResult<Encrypted>>> {
+    check_contexts(items.iter().map(|i| i.context))?;
+    Ok(run(items, |item| {
+        let opts = item_options(item);
+        let result = target
+            .decrypt_one(item.ciphertext, &opts)
+            .and_then(|plaintext| target.encrypt_one(&plaintext, &opts));
+        BatchResult {
+            reference: item.reference.to_owned(),
+            result,
+        }
+    }))
+}
+
+fn item_options<'a>(item: &CiphertextItem<'a>) -> Options<'a> {
     Options::new()
         .context(item.context)
         .associated_data(item.associated_data)
@@ -171,7 +210,7 @@ pub(crate) fn item_options<'a>(item: &CiphertextItem<'a>) -> Options<'a> {
 }
 
 /// Vault's whole-request checks: at least one item, and contexts in all items or none.
-pub(crate) fn check_contexts<'a>(mut contexts: impl Iterator<Item = &'a [u8]>) -> Result<()> {
+fn check_contexts<'a>(mut contexts: impl Iterator<Item = &'a [u8]>) -> Result<()> {
     let first = contexts.next().ok_or(Error::MissingBatchInput)?;
     if contexts.any(|c| c.is_empty() != first.is_empty()) {
         return Err(Error::ContextAllOrNone);
@@ -180,7 +219,7 @@ pub(crate) fn check_contexts<'a>(mut contexts: impl Iterator<Item = &'a [u8]>) -
 }
 
 /// Maps items in order, in parallel when the batch is large enough to pay for it.
-pub(crate) fn run<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync + Send) -> Vec<T> {
+fn run<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync + Send) -> Vec<T> {
     if items.len() < PARALLEL_THRESHOLD {
         items.iter().map(f).collect()
     } else {

@@ -5,7 +5,8 @@
 
 use super::stored::StoredKeyring;
 use crate::batch::{
-    BatchResult, CiphertextItem, EncryptItem, Encrypted, check_contexts, item_options, run,
+    BatchResult, BatchTarget, CiphertextItem, EncryptItem, Encrypted, decrypt_all, encrypt_all,
+    rewrap_all,
 };
 use crate::datakey::{DataKey, WrappedDataKey, key_len};
 use crate::error::{Error, Result};
@@ -131,17 +132,7 @@ impl StoredKeyring {
     /// # Ok::<(), transit_keyring::Error>(())
     /// ```
     pub fn encrypt_batch(&self, items: &[EncryptItem<'_>]) -> Result<Vec<BatchResult<Encrypted>>> {
-        check_contexts(items.iter().map(|i| i.context))?;
-        Ok(run(items, |item| {
-            let opts = Options::new()
-                .context(item.context)
-                .associated_data(item.associated_data)
-                .key_version(item.key_version);
-            BatchResult {
-                reference: item.reference.to_owned(),
-                result: self.encrypt_item(item.plaintext, &opts),
-            }
-        }))
+        encrypt_all(self, items)
     }
 
     /// As [`crate::Keyring::decrypt_batch`], each item as [`StoredKeyring::decrypt_with`];
@@ -164,11 +155,7 @@ impl StoredKeyring {
         &self,
         items: &[CiphertextItem<'_>],
     ) -> Result<Vec<BatchResult<Plaintext>>> {
-        check_contexts(items.iter().map(|i| i.context))?;
-        Ok(run(items, |item| BatchResult {
-            reference: item.reference.to_owned(),
-            result: self.decrypt_with(item.ciphertext, &item_options(item)),
-        }))
+        decrypt_all(self, items)
     }
 
     /// As [`crate::Keyring::rewrap_batch`]; each item that re-encrypts counts as one
@@ -192,28 +179,7 @@ impl StoredKeyring {
         &self,
         items: &[CiphertextItem<'_>],
     ) -> Result<Vec<BatchResult<Encrypted>>> {
-        check_contexts(items.iter().map(|i| i.context))?;
-        Ok(run(items, |item| {
-            let opts = item_options(item);
-            let result = self
-                .decrypt_with(item.ciphertext, &opts)
-                .and_then(|plaintext| self.encrypt_item(&plaintext, &opts));
-            BatchResult {
-                reference: item.reference.to_owned(),
-                result,
-            }
-        }))
-    }
-
-    /// One counted encryption that also reports its version.
-    fn encrypt_item(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Encrypted> {
-        let (ciphertext, key_version) = self.encrypting(opts.key_version, |keyring| {
-            keyring.encrypt_versioned(plaintext, opts)
-        })?;
-        Ok(Encrypted {
-            ciphertext,
-            key_version,
-        })
+        rewrap_all(self, items)
     }
 
     /// Runs an uncounted `read` on a fresh copy; if it fails with an error that `stale`
@@ -233,5 +199,22 @@ impl StoredKeyring {
             }
             other => other,
         }
+    }
+}
+
+impl BatchTarget for StoredKeyring {
+    /// One counted encryption that also reports its version.
+    fn encrypt_one(&self, plaintext: &[u8], opts: &Options<'_>) -> Result<Encrypted> {
+        let (ciphertext, key_version) = self.encrypting(opts.key_version, |keyring| {
+            keyring.encrypt_versioned(plaintext, opts)
+        })?;
+        Ok(Encrypted {
+            ciphertext,
+            key_version,
+        })
+    }
+
+    fn decrypt_one(&self, ciphertext: &str, opts: &Options<'_>) -> Result<Plaintext> {
+        self.decrypt_with(ciphertext, opts)
     }
 }
