@@ -8,7 +8,7 @@
 mod common;
 
 use common::version_of;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
@@ -119,14 +119,7 @@ fn check_after_crash(dir: &Path, log: &Path, previous_latest: u32, trial: usize)
         (1..=latest).collect::<Vec<_>>(),
         "trial {trial}: a version is missing"
     );
-    let export: serde_json::Value =
-        serde_json::from_str(&keyring.to_vault_export().unwrap()).unwrap();
-    let keys: BTreeSet<&str> = export["keys"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|k| k.as_str().unwrap())
-        .collect();
+    let keys = common::distinct_exported_keys(&keyring.to_vault_export().unwrap());
     assert_eq!(
         keys.len(),
         versions.len(),

@@ -308,3 +308,12 @@ pub fn version_of(ciphertext: &str) -> u32 {
         .parse()
         .unwrap()
 }
+
+/// The distinct base64 keys of a Vault export document (one per version when none repeats).
+pub fn distinct_exported_keys(export: &str) -> std::collections::BTreeSet<String> {
+    let doc: serde_json::Value = serde_json::from_str(export).unwrap();
+    let keys = doc["keys"].as_object().unwrap();
+    keys.values()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect()
+}
